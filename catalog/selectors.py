@@ -1,0 +1,113 @@
+"""Read queries of the catalog, shaped so that query counts stay constant."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from catalog.filters import CatalogModelFilter
+from catalog.models import CatalogModel, display_name_for
+from catalog.types import OTHERS, configured_types
+from config.api import InvalidInput, NotFound
+from tags.models import Tag
+
+LIST_FIELDS = ("sha256", "name", "type", "path", "size_bytes", "created_at")
+
+
+def model_types() -> list[str]:
+    """Configured types plus every type present in the catalog, sorted; never 'others'."""
+    present = CatalogModel.objects.exclude(type="").values_list("type", flat=True).distinct()
+    types = set(configured_types()) | set(present)
+    return sorted(name for name in types if name.lower() != OTHERS)
+
+
+def models_of_type(model_type: str) -> QuerySet[CatalogModel]:
+    """Models of one type; 'others' (any case) means empty or unlisted types."""
+    if model_type.lower() == OTHERS:
+        return CatalogModel.objects.exclude(type__in=model_types())
+    return CatalogModel.objects.filter(type=model_type)
+
+
+def model_list(*, model_type: str, params: Any) -> tuple[list[dict], int | None]:
+    """Simple records of one type, filtered by ``params`` (the query string).
+
+    Returns the records and, when ``limit`` or ``offset`` is given, the total
+    before slicing. Three queries at most, whatever the number of models.
+    """
+    queryset = models_of_type(model_type).annotate(images_count=Count("images"))
+    filterset = CatalogModelFilter(params, queryset=queryset)
+    if not filterset.is_valid():
+        fields = {key: [str(error) for error in errors] for key, errors in filterset.errors.items()}
+        raise InvalidInput(
+            f"Invalid filter: {next(iter(fields))}: {next(iter(fields.values()))[0]}",
+            code="invalid_filter",
+            fields=fields,
+        )
+    queryset = filterset.qs
+    if not queryset.query.order_by:
+        queryset = queryset.order_by("name", "sha256")
+    limit, offset = _page_bounds(params)
+    total = None
+    if limit is not None or offset:
+        total = queryset.count()
+        end = None if limit is None else offset + limit
+        queryset = queryset[offset:end]
+    rows = list(queryset.values(*LIST_FIELDS, "images_count"))
+    tags_by_model = _tags_by_model(queryset.values("sha256")) if rows else {}
+    for row in rows:
+        row["name"] = row["name"] or display_name_for(row["path"])
+        row["tags"] = tags_by_model.get(row["sha256"], [])
+    return rows, total
+
+
+def _page_bounds(params: Any) -> tuple[int | None, int]:
+    limit = _non_negative_int(params, "limit")
+    offset = _non_negative_int(params, "offset") or 0
+    return limit, offset
+
+
+def _non_negative_int(params: Any, key: str) -> int | None:
+    raw = params.get(key)
+    if raw in (None, ""):
+        return None
+    if not str(raw).isdigit() or len(str(raw)) > 9:
+        raise InvalidInput(
+            f"{key} must be a whole number of 0 or more.",
+            code="invalid_filter",
+            fields={key: ["Must be a whole number of 0 or more."]},
+        )
+    return int(raw)
+
+
+def _tags_by_model(shas: QuerySet) -> dict[str, list[dict]]:
+    """{sha256: [{id, name}, ...]} for the models a subquery selects, in one query.
+
+    A subquery rather than a list of ids: SQLite caps bound parameters, and
+    the list may hold 100,000 models.
+    """
+    through = CatalogModel.tags.through
+    links = (
+        through.objects.filter(catalogmodel_id__in=shas)
+        .order_by("tag__name", "tag_id")
+        .values_list("catalogmodel_id", "tag_id", "tag__name")
+    )
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for sha, tag_id, tag_name in links.iterator(chunk_size=5000):
+        grouped[sha].append({"id": tag_id, "name": tag_name})
+    return grouped
+
+
+def model_detail_queryset() -> QuerySet[CatalogModel]:
+    return CatalogModel.objects.annotate(images_count=Count("images")).prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name", "id"))
+    )
+
+
+def model_get(*, sha256: str) -> CatalogModel:
+    """One model with its tags and images_count, or NotFound."""
+    model = model_detail_queryset().filter(Q(sha256=sha256)).first()
+    if model is None:
+        raise NotFound(f"No catalog model has sha256 {sha256}.", code="model_not_found")
+    return model

@@ -1,0 +1,100 @@
+"""Writes on catalog models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from catalog.hashing import file_stat, sha256_of_file
+from catalog.models import KNOWN_META_KEYS, CatalogModel, FileHash
+from config.api import InvalidInput
+from tags.models import Tag
+
+
+def tags_by_ids(tag_ids: list[int]) -> list[Tag]:
+    """The tags with these ids, in order; InvalidInput naming any unknown id."""
+    unique_ids = list(dict.fromkeys(tag_ids))
+    found = {tag.pk: tag for tag in Tag.objects.filter(pk__in=unique_ids)}
+    missing = [tag_id for tag_id in unique_ids if tag_id not in found]
+    if missing:
+        listed = ", ".join(str(tag_id) for tag_id in missing)
+        raise InvalidInput(
+            f"Unknown tag id(s): {listed}. Create tags with POST /api/tags_add first.",
+            code="unknown_tag",
+            fields={"tags": [f"Unknown tag id: {tag_id}." for tag_id in missing]},
+        )
+    return [found[tag_id] for tag_id in unique_ids]
+
+
+def apply_meta_json(model: Any, meta: dict[str, Any]) -> None:
+    """Copy the keys present in ``meta`` onto a catalog or pending model.
+
+    Known keys go to their columns; ``images_count`` is derived and ignored;
+    other keys are kept in ``extra_meta`` (a null value removes one).
+    """
+    if "description" in meta:
+        model.description = meta["description"]
+    if "community_links" in meta:
+        model.community_links = meta["community_links"]
+    prompts = meta.get("prompts") or {}
+    if "positive" in prompts:
+        model.prompt_positive = prompts["positive"]
+    if "negative" in prompts:
+        model.prompt_negative = prompts["negative"]
+    if hasattr(model, "extra_meta"):
+        extra = dict(model.extra_meta or {})
+        for key, value in meta.items():
+            if key in KNOWN_META_KEYS:
+                continue
+            if value is None:
+                extra.pop(key, None)
+            else:
+                extra[key] = value
+        model.extra_meta = extra
+
+
+@transaction.atomic
+def catalog_model_update(*, model: CatalogModel, data: dict[str, Any]) -> CatalogModel:
+    """Apply a validated PATCH to ``model``.
+
+    ``tags`` replaces the model's tags; an unknown tag id raises InvalidInput
+    before anything is written, so a bad request changes nothing.
+    """
+    tags = tags_by_ids(data["tags"]) if "tags" in data else None
+    for field in ("name", "type", "path"):
+        if field in data:
+            setattr(model, field, data[field].strip() if field != "path" else data[field])
+    if "meta_json" in data:
+        apply_meta_json(model, data["meta_json"])
+    model.save()
+    if tags is not None:
+        model.tags.set(tags)
+    return model
+
+
+class FileChanged(Exception):
+    """The file changed while it was being read; its digest cannot be trusted."""
+
+
+def file_sha256_cached(*, path: str) -> str:
+    """The SHA-256 of the file at ``path``, read only if its stat changed.
+
+    A digest is remembered by (path, size, mtime_ns) and accepted only when the
+    stat is the same before and after reading. Raises FileNotFoundError for a
+    missing file and FileChanged for a file written to while it was read.
+    """
+    before = file_stat(path)
+    cached = FileHash.objects.filter(
+        path=path, size_bytes=before.size_bytes, mtime_ns=before.mtime_ns
+    ).first()
+    if cached is not None:
+        return cached.sha256
+    digest = sha256_of_file(path)
+    if file_stat(path) != before:
+        raise FileChanged(f"{path} changed while it was being hashed; try again.")
+    FileHash.objects.update_or_create(
+        path=path,
+        defaults={"size_bytes": before.size_bytes, "mtime_ns": before.mtime_ns, "sha256": digest},
+    )
+    return digest

@@ -1,0 +1,83 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.selectors import model_get, model_list, model_types
+from catalog.serializers import (
+    CatalogModelFullSerializer,
+    CatalogModelListSerializer,
+    CatalogModelPatchSerializer,
+    TypesSerializer,
+)
+from catalog.services import catalog_model_update
+from config.api import InvalidInput, normalize_sha256, validated
+
+
+class HelloView(APIView):
+    @extend_schema(
+        responses={200: {"type": "object", "properties": {"status": {"type": "string"}}}},
+        summary="Health check",
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok"})
+
+
+class ModelTypesView(APIView):
+    @extend_schema(responses=TypesSerializer, summary="Configured and present model types")
+    def get(self, request: Request) -> Response:
+        return Response({"types": model_types()})
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("type", str, required=True, description="A model type, or 'others'."),
+    OpenApiParameter("q", str, description="Substring of name or path (any case)."),
+    OpenApiParameter("tags", str, description="Comma-separated tag ids; models with all."),
+    OpenApiParameter("exclude_tags", str, description="Comma-separated tag ids to exclude."),
+    OpenApiParameter(
+        "ordering", str, description="name, type, path, size_bytes, created_at, "
+        "sha256 or images_count; '-' for descending."
+    ),
+    OpenApiParameter("limit", OpenApiTypes.INT, description="Page size; adds 'total'."),
+    OpenApiParameter("offset", OpenApiTypes.INT, description="Items to skip; adds 'total'."),
+]
+
+
+class ModelListView(APIView):
+    @extend_schema(
+        parameters=LIST_PARAMETERS,
+        responses=CatalogModelListSerializer,
+        summary="Catalog models of one type",
+    )
+    def get(self, request: Request) -> Response:
+        model_type = request.query_params.get("type", "").strip()
+        if not model_type:
+            raise InvalidInput(
+                "The query parameter type is required (a model type or 'others').",
+                code="type_required",
+                fields={"type": ["This parameter is required."]},
+            )
+        rows, total = model_list(model_type=model_type, params=request.query_params)
+        body: dict = {"models": rows}
+        if total is not None:
+            body["total"] = total
+        return Response(body)
+
+
+class ModelDetailView(APIView):
+    @extend_schema(responses=CatalogModelFullSerializer, summary="One catalog model")
+    def get(self, request: Request, sha256: str) -> Response:
+        model = model_get(sha256=normalize_sha256(sha256))
+        return Response(CatalogModelFullSerializer(model).data)
+
+    @extend_schema(
+        request=CatalogModelPatchSerializer,
+        responses=CatalogModelFullSerializer,
+        summary="Update name, type, path, tags or meta_json",
+    )
+    def patch(self, request: Request, sha256: str) -> Response:
+        model = model_get(sha256=normalize_sha256(sha256))
+        data = validated(CatalogModelPatchSerializer, request.data)
+        catalog_model_update(model=model, data=data)
+        return Response(CatalogModelFullSerializer(model_get(sha256=model.sha256)).data)

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.views import landing_page
+from config.api import json_not_found
+
+api_patterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # migration_app first: its /api/models/scan must win over /api/models/{sha256}.
+    path("", include("migration_app.urls")),
+    path("", include("imaging.urls")),
+    path("", include("catalog.urls")),
+    path("", include("tags.urls")),
+    re_path(r"^.*$", json_not_found),
+]
+
+urlpatterns = [
+    path("", landing_page, name="landing"),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+]
+
+handler400 = "config.api.json_bad_request"
+handler403 = "config.api.json_permission_denied"
+handler404 = "config.api.json_not_found"
+handler500 = "config.api.json_server_error"

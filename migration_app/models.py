@@ -1,0 +1,53 @@
+from django.db import models
+
+from catalog.models import display_name_for
+from imaging.models import RenditionedImage
+from tags.models import Tag
+
+
+class PendingModel(models.Model):
+    """A staged model file, not in the catalog yet; unique by its path."""
+
+    path = models.CharField(max_length=4096, unique=True)
+    name = models.CharField(max_length=512, blank=True)
+    type = models.CharField(max_length=64, blank=True, db_index=True)
+    size_bytes = models.BigIntegerField(default=0)
+    created_at = models.BigIntegerField(default=0, help_text="Epoch milliseconds.")
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Empty until hashed.")
+    description = models.TextField(blank=True)
+    community_links = models.TextField(blank=True)
+    prompt_positive = models.TextField(blank=True)
+    prompt_negative = models.TextField(blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="pending_models")
+    staged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "pending model"
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or display_name_for(self.path)
+
+
+class PendingImage(RenditionedImage):
+    """A picture staged with a pending model; becomes a sample image on promotion."""
+
+    storage_prefix = "pending"
+
+    pending_model = models.ForeignKey(
+        PendingModel, on_delete=models.CASCADE, related_name="images"
+    )
+    position = models.PositiveIntegerField(default=0)
+    # The name clients address it by: the legacy file name, e.g.
+    # model_12_1700000000123_preview.png. Never all digits.
+    file_name = models.CharField(max_length=255, db_index=True)
+
+    class Meta:
+        ordering = ["pending_model", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.file_name
