@@ -16,6 +16,8 @@ from config.api import InvalidInput, normalize_sha256, validated
 
 
 class HelloView(APIView):
+    allow_anonymous = True  # health checks need no token (config/permissions.py)
+
     @extend_schema(
         responses={200: {"type": "object", "properties": {"status": {"type": "string"}}}},
         summary="Health check",

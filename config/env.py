@@ -7,6 +7,7 @@ variable, so a malformed value stops start-up with something a person can fix.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -73,6 +74,18 @@ def env_int(
     return value
 
 
+def env_choice(
+    name: str, choices: tuple[str, ...], default: str, environ: Mapping[str, str] = os.environ
+) -> str:
+    """One of ``choices`` (any case), or ImproperlyConfigured naming the variable."""
+    raw = environ.get(name, "").strip()
+    value = raw.lower() or default
+    if value not in choices:
+        allowed = " or ".join(choices)
+        raise ImproperlyConfigured(f"{name} must be {allowed}, not {raw!r}.")
+    return value
+
+
 def env_list(
     name: str, default: list[str], environ: Mapping[str, str] = os.environ
 ) -> list[str]:
@@ -80,6 +93,22 @@ def env_list(
     if raw is None or not raw.strip():
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def proxy_ssl_header_from(
+    name: str, environ: Mapping[str, str] = os.environ
+) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto`` or ``X-Forwarded-Proto=https`` -> Django's META tuple."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    header, _, value = raw.partition("=")
+    header, value = header.strip(), value.strip() or "https"
+    if not re.fullmatch(r"[A-Za-z0-9-]+", header):
+        raise ImproperlyConfigured(
+            f"{name} must be a header name such as X-Forwarded-Proto, not {raw!r}."
+        )
+    return "HTTP_" + header.upper().replace("-", "_"), value
 
 
 def secret_key_from(data_dir: Path, environ: Mapping[str, str] = os.environ) -> str:
