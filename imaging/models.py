@@ -3,6 +3,7 @@ import uuid
 from django.db import models
 
 from catalog.models import CatalogModel
+from imaging.files import TrackedImageField
 
 
 class Quality(models.TextChoices):
@@ -27,7 +28,7 @@ class RenditionedImage(models.Model):
     storage_prefix = "images"
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    original = models.ImageField(upload_to=original_upload_to, max_length=255)
+    original = TrackedImageField(upload_to=original_upload_to, max_length=255)
     # SHA-256 of the original's bytes: the same picture is not added twice.
     content_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     width = models.PositiveIntegerField(default=0)
