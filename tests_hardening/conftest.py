@@ -22,3 +22,11 @@ def client_for(db):
         return APIClient(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Token {token.key}")
 
     return factory
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests_hardening.counts import COUNTS, LABELS
+
+    done = [f"{COUNTS[key]} {label}" for key, label in LABELS.items() if COUNTS[key]]
+    if done:
+        terminalreporter.write_line("hardening: " + ", ".join(done))
