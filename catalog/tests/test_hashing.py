@@ -1,0 +1,59 @@
+"""catalog.hashing gives hashlib's digest for every size, on both of its read paths."""
+
+import hashlib
+import os
+
+import pytest
+
+from catalog import hashing
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        0,
+        1,
+        hashing.CHUNK_SIZE - 1,
+        hashing.CHUNK_SIZE + 1,
+        hashing.THREADED_MIN_SIZE,
+        hashing.THREADED_MIN_SIZE * 2 + 12345,
+    ],
+)
+def test_sha256_of_file_matches_hashlib(tmp_path, size):
+    data = os.urandom(size)
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(data)
+
+    assert hashing.sha256_of_file(str(path)) == hashlib.sha256(data).hexdigest()
+
+
+def test_sha256_of_file_with_small_chunks_matches_hashlib(tmp_path):
+    data = os.urandom(hashing.THREADED_MIN_SIZE + 1000)
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(data)
+
+    assert hashing.sha256_of_file(str(path), chunk_size=4096) == hashlib.sha256(data).hexdigest()
+
+
+def test_sha256_of_missing_file_raises_oserror(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        hashing.sha256_of_file(str(tmp_path / "absent.safetensors"))
+
+
+class FailingFile:
+    """A file whose second read fails, as a disk or network share can."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def readinto(self, buffer):
+        self.reads += 1
+        if self.reads > 1:
+            raise OSError("disk went away")
+        buffer[:3] = b"abc"
+        return 3
+
+
+def test_read_error_in_reader_thread_reaches_the_caller():
+    with pytest.raises(OSError, match="disk went away"):
+        hashing._sha256_with_reader(FailingFile(), 4096)
