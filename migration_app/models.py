@@ -38,9 +38,7 @@ class PendingImage(RenditionedImage):
 
     storage_prefix = "pending"
 
-    pending_model = models.ForeignKey(
-        PendingModel, on_delete=models.CASCADE, related_name="images"
-    )
+    pending_model = models.ForeignKey(PendingModel, on_delete=models.CASCADE, related_name="images")
     position = models.PositiveIntegerField(default=0)
     # The name clients address it by: the legacy file name, e.g.
     # model_12_1700000000123_preview.png. Never all digits.

@@ -1,0 +1,58 @@
+"""manage.py migrate_legacy LEGACY_DB [--images DIR] [--dry-run]"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from config.api import ServiceError
+from migration_app.management.progress import TqdmProgress
+from migration_app.services.legacy_import import LegacyImportReport, legacy_db_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import the legacy SQLite database (opened read-only): hashed models into the "
+        "catalog, unhashed ones into the staging area. Safe to run again."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("legacy_db", help="Path of the legacy SQLite file.")
+        parser.add_argument("--images", dest="images_dir", help="Folder holding the legacy images.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Do the whole import, then roll it back."
+        )
+
+    def handle(self, *args, legacy_db: str, images_dir: str | None, dry_run: bool, **options):
+        verbosity = options["verbosity"]
+        try:
+            with TqdmProgress(verbosity=verbosity, desc="models", unit="row") as progress:
+                report = legacy_db_import(
+                    db_path=legacy_db, images_dir=images_dir, dry_run=dry_run, progress=progress
+                )
+        except ServiceError as exc:
+            raise CommandError(exc.message) from None
+        self._summary(report, legacy_db, dry_run, verbosity)
+        if report.failed:
+            errors = report.errors + report.images_errors
+            raise CommandError(f"{errors} error(s) counted; see the messages above.")
+
+    def _summary(
+        self, report: LegacyImportReport, legacy_db: str, dry_run: bool, verbosity: int
+    ) -> None:
+        if verbosity >= 1:
+            for problem in report.problems:
+                self.stderr.write(self.style.WARNING(problem))
+        db, images = report.as_dict()["db_migration"], report.as_dict()["image_migration"]
+        suffix = " (dry run: rolled back, nothing changed)" if dry_run else ""
+        self.stdout.write(f"Legacy import of {legacy_db}{suffix}")
+        self.stdout.write(
+            f"  models: {db['migrated']} migrated, {db['merged']} merged, "
+            f"{db['pending']} pending, {db['skipped']} skipped, {db['errors']} errors"
+        )
+        self.stdout.write(f"  tags:   {db['tags']} created")
+        self.stdout.write(
+            f"  images: {images['processed']} stored, {images['missing']} missing, "
+            f"{images['errors']} errors"
+        )
+        status = self.style.ERROR if report.failed else self.style.SUCCESS
+        self.stdout.write(status("failed" if report.failed else "success"))

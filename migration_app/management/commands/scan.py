@@ -1,0 +1,58 @@
+"""manage.py scan [--type T] [--hash] [--workers N]"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import filesizeformat
+
+from config.api import ServiceError
+from migration_app.management.progress import TqdmProgress
+from migration_app.services.folder_scan import HashResult, folder_scan, pending_files_hash
+
+
+class Command(BaseCommand):
+    help = (
+        "Stage every model file under the configured roots (MODEL_ROOTS / COMFYUI_PATH) "
+        "as a pending model; --hash then fills the hash cache for all pending files."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--type", dest="model_type", help="Scan the roots of one type only.")
+        parser.add_argument(
+            "--hash",
+            dest="hash_files",
+            action="store_true",
+            help="Hash every pending file, so that promotion does not read it again.",
+        )
+        parser.add_argument(
+            "--workers", type=int, default=2, help="Files hashed at the same time (default 2)."
+        )
+
+    def handle(self, *args, model_type: str | None, hash_files: bool, workers: int, **options):
+        if workers < 1:
+            raise CommandError("--workers must be 1 or more.")
+        verbosity = options["verbosity"]
+        try:
+            with TqdmProgress(verbosity=verbosity, desc="scanning", unit=" files") as progress:
+                result = folder_scan(model_type=model_type, progress=progress)
+        except ServiceError as exc:
+            raise CommandError(exc.message) from None
+        for root in result.missing_roots:
+            self.stderr.write(self.style.WARNING(f"Root {root} does not exist; skipped."))
+        self.stdout.write(
+            f"Scanned {result.scanned} model files: {result.pending_added} new pending, "
+            f"{result.skipped} skipped (already in the catalog or pending)."
+        )
+        if hash_files:
+            self._hash(workers, verbosity)
+
+    def _hash(self, workers: int, verbosity: int) -> None:
+        options = {"desc": "hashing", "unit": "B", "unit_scale": True, "unit_divisor": 1024}
+        with TqdmProgress(verbosity=verbosity, **options) as progress:
+            result: HashResult = pending_files_hash(workers=workers, progress=progress)
+        for path, reason in result.failed:
+            self.stderr.write(self.style.WARNING(f"Not hashed: {path}: {reason}."))
+        self.stdout.write(
+            f"Hashed {result.hashed} pending files ({filesizeformat(result.bytes)}); "
+            f"{len(result.failed)} could not be hashed."
+        )

@@ -1,0 +1,35 @@
+"""A tqdm progress bar behind the services' Progress protocol, for commands."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from tqdm import tqdm
+
+
+class TqdmProgress:
+    """Shows a bar on stderr once the service announces its total; silent at verbosity 0."""
+
+    def __init__(self, *, verbosity: int = 1, **options: Any):
+        self.options = {"file": sys.stderr, "disable": verbosity == 0, **options}
+        self.bar: tqdm | None = None
+
+    def start(self, total: int | None) -> None:
+        self.close()
+        self.bar = tqdm(total=total, **self.options)
+
+    def advance(self, amount: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(amount)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __enter__(self) -> TqdmProgress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,130 @@
+"""Read queries of the staging area, with constant query counts."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from catalog.models import CatalogModel, display_name_for
+from config.api import InvalidInput, NotFound
+from migration_app.models import PendingImage, PendingModel
+from tags.models import Tag
+
+# Rows per IN (...) query: under SQLite's bound-parameter cap.
+BATCH = 500
+
+# A pending image name as it may appear in a URL: one path segment, no
+# separators or control characters. Only ever compared with database values.
+_IMAGE_NAME_RE = re.compile(r"^[^/\\\x00-\x1f]{1,260}$")
+_WEBP = ".webp"
+
+
+def known_paths(paths: Iterable[str]) -> set[str]:
+    """The paths among ``paths`` that a catalog or pending model already has."""
+    wanted = list(paths)
+    known: set[str] = set()
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        for model in (CatalogModel, PendingModel):
+            known.update(model.objects.filter(path__in=chunk).values_list("path", flat=True))
+    return known
+
+
+def pending_model_list() -> list[dict]:
+    """Simple records of every pending model, oldest first, in two queries."""
+    first_image = PendingImage.objects.filter(pending_model=OuterRef("pk")).order_by(
+        "position", "id"
+    )
+    rows = list(
+        PendingModel.objects.order_by("id")
+        .annotate(image=Coalesce(Subquery(first_image.values("file_name")[:1]), Value("")))
+        .values("id", "name", "path", "type", "image")
+    )
+    tags = _tags_by_pending() if rows else {}
+    for row in rows:
+        path = row.pop("path")
+        row["name"] = row["name"] or display_name_for(path)
+        row["tags"] = tags.get(row["id"], [])
+    return rows
+
+
+def _tags_by_pending() -> dict[int, list[dict]]:
+    through = PendingModel.tags.through
+    links = through.objects.order_by("tag__name", "tag_id").values_list(
+        "pendingmodel_id", "tag_id", "tag__name"
+    )
+    grouped: dict[int, list[dict]] = defaultdict(list)
+    for pending_id, tag_id, tag_name in links.iterator(chunk_size=5000):
+        grouped[pending_id].append({"id": tag_id, "name": tag_name})
+    return grouped
+
+
+def pending_model_get(*, pending_id: int) -> PendingModel:
+    """One pending model with its tags and images prefetched, or NotFound."""
+    pending = (
+        PendingModel.objects.filter(pk=pending_id)
+        .prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.order_by("name", "id")),
+            Prefetch("images", queryset=PendingImage.objects.order_by("position", "id")),
+        )
+        .first()
+    )
+    if pending is None:
+        raise NotFound(f"No pending model has id {pending_id}.", code="pending_not_found")
+    return pending
+
+
+def pending_image_find(*, name: str) -> PendingImage:
+    """The pending image a URL name addresses.
+
+    An all-digit name is a pending model id: its first image. Otherwise the
+    name is a file name, with or without its own extension, with ``.webp``
+    appended or not: x.png, x.png.webp and x.webp all find x.png. Raises
+    InvalidInput for a name no pending image can have, NotFound when absent.
+    """
+    if not _IMAGE_NAME_RE.match(name) or name in (".", ".."):
+        raise InvalidInput(
+            "A pending image name is one file name, without separators.",
+            code="invalid_image_name",
+        )
+    if name.isdigit():
+        image = (
+            PendingImage.objects.filter(pending_model_id=int(name))
+            .order_by("position", "id")
+            .first()
+        )
+    else:
+        image = _image_by_file_name(name)
+    if image is None:
+        raise NotFound(f"No pending image is named {name}.", code="image_not_found")
+    return image
+
+
+def _image_by_file_name(name: str) -> PendingImage | None:
+    base = name[: -len(_WEBP)] if name.lower().endswith(_WEBP) and len(name) > 5 else name
+    candidates = PendingImage.objects.filter(
+        Q(file_name=name) | Q(file_name=base) | Q(file_name__startswith=f"{base}.")
+    ).order_by("id")
+    by_preference: dict[int, PendingImage] = {}
+    for image in candidates:
+        rank = _name_rank(image.file_name, name, base)
+        if rank is not None and rank not in by_preference:
+            by_preference[rank] = image
+    return by_preference[min(by_preference)] if by_preference else None
+
+
+def _name_rank(file_name: str, name: str, base: str) -> int | None:
+    """0 for the exact name, 1 without .webp, 2 for base + one extension."""
+    if file_name == name:
+        return 0
+    if file_name == base:
+        return 1
+    # startswith is case-insensitive on SQLite; compare exactly here.
+    suffix = file_name[len(base) + 1 :]
+    if file_name.startswith(f"{base}.") and suffix and "." not in suffix:
+        return 2
+    return None

@@ -1,0 +1,1 @@
+"""Writes of the staging area; one module per job (DESIGN.md, Layout)."""

@@ -1,0 +1,257 @@
+"""Folder scan: model files under the configured roots become pending models.
+
+Also the bulk hashing behind ``manage.py scan --hash``, which fills the hash
+cache so that a later promotion does not read the files again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+
+from catalog.services import FileChanged, file_sha256_cached
+from catalog.types import canonical_type
+from config.api import Conflict, InvalidInput, NotConfigured
+from migration_app.models import PendingModel
+from migration_app.progress import NULL_PROGRESS, Progress
+from migration_app.selectors import BATCH, known_paths
+
+logger = logging.getLogger(__name__)
+
+MODEL_EXTENSIONS = frozenset(
+    {".safetensors", ".ckpt", ".pt", ".pt2", ".pth", ".bin", ".pkl", ".sft", ".gguf", ".onnx"}
+)
+
+ROOTS_HELP = (
+    "No model roots are configured. Set MODEL_ROOTS to type=folder pairs separated by ';' "
+    "(for example checkpoints=/models/checkpoints;loras=/models/loras) or COMFYUI_PATH "
+    "to a ComfyUI folder, then restart the service."
+)
+
+
+@dataclass(frozen=True)
+class FoundFile:
+    path: str
+    type: str
+    size_bytes: int
+    mtime_ns: int
+
+
+@dataclass
+class ScanResult:
+    scanned: int = 0
+    pending_added: int = 0
+    skipped: int = 0
+    pending_ids: list[int] = field(default_factory=list)
+    # Configured folders that do not exist or cannot be listed.
+    missing_roots: list[str] = field(default_factory=list)
+
+
+@dataclass
+class HashResult:
+    hashed: int = 0
+    bytes: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+
+def scan_roots(*, model_type: str | None = None) -> list[tuple[str, str]]:
+    """(type, folder) pairs to walk, deepest folder first.
+
+    Deepest first so that a folder configured for its own type claims its
+    files before a parent folder configured for another type reaches them.
+    Raises NotConfigured without roots and InvalidInput for an unknown type.
+    """
+    roots = settings.MODEL_ROOTS
+    if not roots:
+        raise NotConfigured(ROOTS_HELP, code="roots_not_configured")
+    if model_type is not None:
+        model_type = _configured_type(model_type, roots)
+    pairs = [
+        (name, os.path.normpath(os.path.abspath(folder)))
+        for name, folders in roots.items()
+        if model_type in (None, name)
+        for folder in folders
+    ]
+    return sorted(pairs, key=lambda pair: -pair[1].count(os.sep))
+
+
+def _configured_type(model_type: str, roots: dict[str, list[str]]) -> str:
+    for candidate in (model_type.strip(), canonical_type(model_type)):
+        if candidate in roots:
+            return candidate
+    raise InvalidInput(
+        f"Unknown model type {model_type!r}; the configured types are {', '.join(sorted(roots))}.",
+        code="unknown_type",
+        fields={"type": [f"Not a configured type: {model_type!r}."]},
+    )
+
+
+def model_files_walk(
+    roots: Iterable[tuple[str, str]], *, missing_roots: list[str] | None = None
+) -> Iterator[FoundFile]:
+    """Every model file under ``roots``, each file once.
+
+    Directories are remembered by (st_dev, st_ino), so a symlink loop or a
+    folder reached from two roots is walked once; files likewise, so a file
+    reachable from two roots (or through a hard link) is reported once.
+    """
+    seen_dirs: set[tuple[int, int]] = set()
+    seen_files: set[tuple[int, int]] = set()
+    for model_type, root in roots:
+        if not os.path.isdir(root):
+            if missing_roots is not None:
+                missing_roots.append(root)
+            continue
+        stack = [root]
+        while stack:
+            folder = stack.pop()
+            entries = _entries(folder, seen_dirs)
+            subfolders = []
+            for entry in entries:
+                found = _model_file(entry, model_type, seen_files, subfolders)
+                if found is not None:
+                    yield found
+            stack.extend(reversed(subfolders))
+
+
+def _entries(folder: str, seen_dirs: set[tuple[int, int]]) -> list[os.DirEntry]:
+    try:
+        info = os.stat(folder)
+        if (info.st_dev, info.st_ino) in seen_dirs:
+            return []
+        seen_dirs.add((info.st_dev, info.st_ino))
+        with os.scandir(folder) as iterator:
+            return sorted(iterator, key=lambda entry: entry.name)
+    except OSError as exc:
+        logger.warning("Scan: cannot list %s (%s); skipped.", folder, exc)
+        return []
+
+
+def _model_file(
+    entry: os.DirEntry,
+    model_type: str,
+    seen_files: set[tuple[int, int]],
+    subfolders: list[str],
+) -> FoundFile | None:
+    try:
+        if entry.is_dir():
+            subfolders.append(entry.path)
+            return None
+        if os.path.splitext(entry.name)[1].lower() not in MODEL_EXTENSIONS or not entry.is_file():
+            return None
+        info = entry.stat()
+    except OSError:  # a dangling symlink, or a file removed while walking
+        return None
+    key = (info.st_dev, info.st_ino)
+    if key in seen_files:
+        return None
+    seen_files.add(key)
+    path = os.path.normpath(os.path.abspath(entry.path))
+    return FoundFile(path, model_type, info.st_size, info.st_mtime_ns)
+
+
+def folder_scan(*, model_type: str | None = None, progress: Progress = NULL_PROGRESS) -> ScanResult:
+    """Walk the model roots (of one type, or all) and stage every new model file.
+
+    A file whose normalised path is already in the catalog or pending is
+    skipped; the others become pending models in bulk. No file is hashed.
+    Raises NotConfigured without roots, InvalidInput for an unknown type and
+    Conflict when another scan inserted the same files at the same moment.
+    Writes PendingModel rows only.
+    """
+    result = ScanResult()
+    roots = scan_roots(model_type=model_type)
+    progress.start(None)
+    found: list[FoundFile] = []
+    for found_file in model_files_walk(roots, missing_roots=result.missing_roots):
+        found.append(found_file)
+        progress.advance()
+    result.scanned = len(found)
+    try:
+        with transaction.atomic():
+            known = known_paths(found_file.path for found_file in found)
+            new = [found_file for found_file in found if found_file.path not in known]
+            created = PendingModel.objects.bulk_create(
+                [_pending_from(found_file) for found_file in new], batch_size=BATCH
+            )
+    except IntegrityError:
+        raise Conflict(
+            "Another scan staged some of these files at the same moment; scan again.",
+            code="scan_conflict",
+        ) from None
+    result.pending_added = len(created)
+    result.skipped = result.scanned - result.pending_added
+    result.pending_ids = [pending.pk for pending in created]
+    return result
+
+
+def _pending_from(found_file: FoundFile) -> PendingModel:
+    return PendingModel(
+        path=found_file.path,
+        name=os.path.basename(found_file.path),
+        type=found_file.type,
+        size_bytes=found_file.size_bytes,
+        created_at=found_file.mtime_ns // 1_000_000,
+    )
+
+
+def pending_files_hash(*, workers: int = 2, progress: Progress = NULL_PROGRESS) -> HashResult:
+    """Hash every pending file through the hash cache and record its sha256.
+
+    ``workers`` threads read files at the same time (hashlib releases the GIL).
+    A file whose stat matches the cache is not read again. A file that is
+    missing, unreadable or written to while read is listed in ``failed``.
+    Writes FileHash rows and PendingModel.sha256.
+    """
+    rows = list(PendingModel.objects.order_by("pk").values_list("pk", "path", "size_bytes"))
+    progress.start(sum(size for _, _, size in rows))
+    result = HashResult()
+    threaded = workers > 1
+
+    def hash_one(path: str) -> str | Exception:
+        try:
+            return file_sha256_cached(path=path)
+        except (OSError, FileChanged) as exc:
+            return exc
+        finally:
+            # Each worker thread opened its own connection; never the caller's.
+            if threaded:
+                connection.close()
+
+    if threaded:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = pool.map(hash_one, [path for _, path, _ in rows])
+            _record_hashes(rows, outcomes, result, progress)
+    else:
+        _record_hashes(rows, map(hash_one, [path for _, path, _ in rows]), result, progress)
+    return result
+
+
+def _record_hashes(
+    rows: list[tuple[int, str, int]],
+    outcomes: Iterable[str | Exception],
+    result: HashResult,
+    progress: Progress,
+) -> None:
+    for (pk, path, size), outcome in zip(rows, outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            result.failed.append((path, _hash_failure(outcome)))
+        else:
+            PendingModel.objects.filter(pk=pk).update(sha256=outcome)
+            result.hashed += 1
+            result.bytes += size
+        progress.advance(size)
+
+
+def _hash_failure(exc: Exception) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "the file no longer exists"
+    if isinstance(exc, FileChanged):
+        return "the file changed while it was read; hash again"
+    return f"the file could not be read ({exc.strerror or exc})"
