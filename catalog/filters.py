@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from catalog.models import CatalogModel
@@ -10,8 +13,22 @@ from catalog.models import CatalogModel
 ORDERING_FIELDS = ("name", "type", "path", "size_bytes", "created_at", "sha256", "images_count")
 
 
-class TagIdsFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
+class TagIdsField(forms.CharField):
+    """Comma-separated tag ids (``1,2``); blank parts are skipped, anything else is refused."""
+
+    def to_python(self, value: str | None) -> list[int]:
+        parts = [part.strip() for part in (super().to_python(value) or "").split(",")]
+        ids = [part for part in parts if part]
+        # 18 digits always fit the 64-bit key column, so the database never overflows.
+        if not all(re.fullmatch(r"[0-9]{1,18}", part) for part in ids):
+            raise forms.ValidationError("Must be tag ids separated by commas, such as 1,2.")
+        return [int(part) for part in ids]
+
+
+class TagIdsFilter(django_filters.Filter):
     """A comma-separated list of tag ids: ``tags=1,2``."""
+
+    field_class = TagIdsField
 
 
 class CatalogModelFilter(django_filters.FilterSet):
@@ -29,13 +46,13 @@ class CatalogModelFilter(django_filters.FilterSet):
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Q(name__icontains=value) | Q(path__icontains=value))
 
-    def filter_has_all_tags(self, queryset: QuerySet, name: str, value: list) -> QuerySet:
-        for tag_id in {int(tag_id) for tag_id in value}:
+    def filter_has_all_tags(self, queryset: QuerySet, name: str, value: list[int]) -> QuerySet:
+        for tag_id in set(value):
             queryset = queryset.filter(Exists(_tag_links(tag_ids=[tag_id])))
         return queryset
 
-    def filter_has_no_tag(self, queryset: QuerySet, name: str, value: list) -> QuerySet:
-        return queryset.exclude(Exists(_tag_links(tag_ids=[int(tag_id) for tag_id in value])))
+    def filter_has_no_tag(self, queryset: QuerySet, name: str, value: list[int]) -> QuerySet:
+        return queryset.exclude(Exists(_tag_links(tag_ids=value)))
 
 
 def _tag_links(*, tag_ids: list[int]) -> QuerySet:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -46,14 +47,16 @@ def model_list(*, model_type: str, params: Any) -> tuple[list[dict], int | None]
             fields=fields,
         )
     queryset = filterset.qs
-    if not queryset.query.order_by:
-        queryset = queryset.order_by("name", "sha256")
+    # sha256 breaks ties, so that limit/offset pages never repeat or skip a model.
+    ordering = list(queryset.query.order_by) or ["name"]
+    queryset = queryset.order_by(*ordering, "sha256")
     limit, offset = _page_bounds(params)
     total = None
-    if limit is not None or offset:
+    if limit is not None or offset is not None:
         total = queryset.count()
-        end = None if limit is None else offset + limit
-        queryset = queryset[offset:end]
+        start = offset or 0
+        end = None if limit is None else start + limit
+        queryset = queryset[start:end]
     rows = list(queryset.values(*LIST_FIELDS, "images_count"))
     tags_by_model = _tags_by_model(queryset.values("sha256")) if rows else {}
     for row in rows:
@@ -62,17 +65,16 @@ def model_list(*, model_type: str, params: Any) -> tuple[list[dict], int | None]
     return rows, total
 
 
-def _page_bounds(params: Any) -> tuple[int | None, int]:
-    limit = _non_negative_int(params, "limit")
-    offset = _non_negative_int(params, "offset") or 0
-    return limit, offset
+def _page_bounds(params: Any) -> tuple[int | None, int | None]:
+    return _non_negative_int(params, "limit"), _non_negative_int(params, "offset")
 
 
 def _non_negative_int(params: Any, key: str) -> int | None:
     raw = params.get(key)
     if raw in (None, ""):
         return None
-    if not str(raw).isdigit() or len(str(raw)) > 9:
+    # Not str.isdigit(): it accepts digits such as "²" that int() refuses.
+    if not re.fullmatch(r"[0-9]{1,9}", str(raw)):
         raise InvalidInput(
             f"{key} must be a whole number of 0 or more.",
             code="invalid_filter",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -21,9 +22,7 @@ class MetaJsonSerializer(serializers.Serializer):
     """The four known keys; any other key is kept as the client sent it."""
 
     description = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False)
-    community_links = serializers.CharField(
-        allow_blank=True, trim_whitespace=False, required=False
-    )
+    community_links = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False)
     images_count = serializers.IntegerField(read_only=True)
     prompts = PromptsSerializer(required=False)
 
@@ -37,25 +36,73 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+def _reject_constant(name: str) -> float:
+    # NaN and Infinity are not JSON: the database and the JSON renderer refuse them.
+    raise ValueError(f"{name} is not allowed in JSON.")
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL character hides in any key or string (PostgreSQL refuses those)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+META_JSON_SCHEMA = {
+    "oneOf": [
+        {
+            "type": "object",
+            "additionalProperties": True,
+            "properties": {
+                "description": {"type": "string"},
+                "community_links": {"type": "string"},
+                "images_count": {"type": "integer", "readOnly": True},
+                "prompts": {
+                    "type": "object",
+                    "properties": {
+                        "positive": {"type": "string"},
+                        "negative": {"type": "string"},
+                    },
+                },
+            },
+        },
+        {"type": "string", "description": "A string holding a JSON object."},
+    ],
+    "description": "Known keys are type-checked; images_count is ignored; other keys are "
+    "kept (a null value removes one).",
+}
+
+
+@extend_schema_field(META_JSON_SCHEMA)
 class MetaJsonField(serializers.Field):
     """An object, or a string holding a JSON object (the previous client sent those)."""
 
     default_error_messages = {
         "invalid": "Must be an object or a string holding a JSON object.",
-        "not_string": "{key} must be a string.",
+        "not_string": "{name} must be a string.",
+        "nul": "Text may not contain NUL characters.",
     }
 
     def to_internal_value(self, data: Any) -> dict:
         if isinstance(data, str):
             try:
-                data = json.loads(data) if data.strip() else {}
-            except ValueError:
+                data = json.loads(data, parse_constant=_reject_constant) if data.strip() else {}
+            except (ValueError, RecursionError):
                 self.fail("invalid")
         if not isinstance(data, dict):
             self.fail("invalid")
         for key in ("description", "community_links"):
             if key in data and not isinstance(data[key], str):
-                self.fail("not_string", key=key)
+                self.fail("not_string", name=key)
         prompts = data.get("prompts")
         if prompts is not None and not (
             isinstance(prompts, dict)
@@ -64,12 +111,28 @@ class MetaJsonField(serializers.Field):
             raise serializers.ValidationError(
                 "prompts must be an object with string positive and negative."
             )
+        if _holds_nul(data):
+            self.fail("nul")
         return data
 
     def to_representation(self, value: Any) -> Any:
         return value
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer"},
+            {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}},
+                "required": ["id"],
+                "additionalProperties": True,
+            },
+        ],
+        "description": "A tag id, or a tag object of which only id is read.",
+    }
+)
 class TagRefField(serializers.Field):
     """A tag given as its id or as an object holding ``id``."""
 
@@ -77,11 +140,11 @@ class TagRefField(serializers.Field):
 
     def to_internal_value(self, data: Any) -> int:
         value = data.get("id") if isinstance(data, dict) else data
-        if isinstance(value, bool) or not isinstance(value, int | str):
+        if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,19}\s*", value):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
             self.fail("invalid")
-        if isinstance(value, str) and not value.strip().isdigit():
-            self.fail("invalid")
-        return int(value)
+        return value
 
     def to_representation(self, value: Any) -> Any:
         return value

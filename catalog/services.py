@@ -11,11 +11,15 @@ from catalog.models import KNOWN_META_KEYS, CatalogModel, FileHash
 from config.api import InvalidInput
 from tags.models import Tag
 
+MAX_TAG_ID = 2**63 - 1
+
 
 def tags_by_ids(tag_ids: list[int]) -> list[Tag]:
     """The tags with these ids, in order; InvalidInput naming any unknown id."""
     unique_ids = list(dict.fromkeys(tag_ids))
-    found = {tag.pk: tag for tag in Tag.objects.filter(pk__in=unique_ids)}
+    # An id outside the 64-bit key range cannot exist, and SQLite refuses to bind it.
+    storable = [tag_id for tag_id in unique_ids if 0 < tag_id <= MAX_TAG_ID]
+    found = {tag.pk: tag for tag in Tag.objects.filter(pk__in=storable)}
     missing = [tag_id for tag_id in unique_ids if tag_id not in found]
     if missing:
         listed = ", ".join(str(tag_id) for tag_id in missing)

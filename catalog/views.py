@@ -21,13 +21,18 @@ class HelloView(APIView):
     @extend_schema(
         responses={200: {"type": "object", "properties": {"status": {"type": "string"}}}},
         summary="Health check",
+        operation_id="hello",
     )
     def get(self, request: Request) -> Response:
         return Response({"status": "ok"})
 
 
 class ModelTypesView(APIView):
-    @extend_schema(responses=TypesSerializer, summary="Configured and present model types")
+    @extend_schema(
+        responses=TypesSerializer,
+        summary="Configured and present model types",
+        operation_id="models_get_types",
+    )
     def get(self, request: Request) -> Response:
         return Response({"types": model_types()})
 
@@ -38,8 +43,10 @@ LIST_PARAMETERS = [
     OpenApiParameter("tags", str, description="Comma-separated tag ids; models with all."),
     OpenApiParameter("exclude_tags", str, description="Comma-separated tag ids to exclude."),
     OpenApiParameter(
-        "ordering", str, description="name, type, path, size_bytes, created_at, "
-        "sha256 or images_count; '-' for descending."
+        "ordering",
+        str,
+        description="name, type, path, size_bytes, created_at, "
+        "sha256 or images_count; '-' for descending.",
     ),
     OpenApiParameter("limit", OpenApiTypes.INT, description="Page size; adds 'total'."),
     OpenApiParameter("offset", OpenApiTypes.INT, description="Items to skip; adds 'total'."),
@@ -51,6 +58,7 @@ class ModelListView(APIView):
         parameters=LIST_PARAMETERS,
         responses=CatalogModelListSerializer,
         summary="Catalog models of one type",
+        operation_id="models_list",
     )
     def get(self, request: Request) -> Response:
         model_type = request.query_params.get("type", "").strip()
@@ -68,7 +76,11 @@ class ModelListView(APIView):
 
 
 class ModelDetailView(APIView):
-    @extend_schema(responses=CatalogModelFullSerializer, summary="One catalog model")
+    @extend_schema(
+        responses=CatalogModelFullSerializer,
+        summary="One catalog model",
+        operation_id="model_retrieve",
+    )
     def get(self, request: Request, sha256: str) -> Response:
         model = model_get(sha256=normalize_sha256(sha256))
         return Response(CatalogModelFullSerializer(model).data)
@@ -77,6 +89,7 @@ class ModelDetailView(APIView):
         request=CatalogModelPatchSerializer,
         responses=CatalogModelFullSerializer,
         summary="Update name, type, path, tags or meta_json",
+        operation_id="model_update",
     )
     def patch(self, request: Request, sha256: str) -> Response:
         model = model_get(sha256=normalize_sha256(sha256))

@@ -6,14 +6,20 @@ from rest_framework.views import APIView
 
 from config.api import validated
 from tags.models import Tag
-from tags.serializers import TagListSerializer, TagSerializer, TagsAddSerializer
+from tags.serializers import TagListSerializer, TagsAddSerializer, TagSerializer
 from tags.services import tags_resolve_or_create
 
 
 class TagListView(APIView):
-    @extend_schema(responses=TagListSerializer, summary="All tags, sorted by name")
+    @extend_schema(
+        responses=TagListSerializer,
+        summary="All tags, sorted by name",
+        operation_id="tags_list",
+    )
     def get(self, request: Request) -> Response:
-        return Response({"tags": TagSerializer(Tag.objects.order_by(Lower("name"), "id"), many=True).data})
+        return Response(
+            {"tags": TagSerializer(Tag.objects.order_by(Lower("name"), "id"), many=True).data}
+        )
 
 
 class TagsAddView(APIView):
@@ -21,6 +27,7 @@ class TagsAddView(APIView):
         request=TagsAddSerializer,
         responses=TagListSerializer,
         summary="Create or resolve tags by name (case-insensitive)",
+        operation_id="tags_add",
     )
     def post(self, request: Request) -> Response:
         data = validated(TagsAddSerializer, request.data)
