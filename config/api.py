@@ -192,3 +192,11 @@ def json_server_error(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         error_body("Internal error; the server log has the details.", "server_error"), status=500
     )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The shape of every error response, for the API schema."""
+
+    error = serializers.CharField()
+    code = serializers.CharField()
+    fields = serializers.DictField(required=False)
