@@ -21,6 +21,8 @@ from django.core.files.storage import FileSystemStorage, Storage
 from django.db import models
 from django.db.models.fields.files import ImageFieldFile
 
+from config.faults import fault_point
+
 logger = logging.getLogger(__name__)
 
 _written: ContextVar[list[tuple[Storage, str]] | None] = ContextVar(
@@ -78,6 +80,7 @@ def write_file(storage: Storage, name: str, data: bytes) -> None:
     """
     if isinstance(storage, FileSystemStorage):
         temporary = storage.save(f"{name}.{uuid.uuid4().hex}.tmp", ContentFile(data))
+        fault_point("rendition_write")  # crash tests: written, not yet in place
         try:
             os.replace(storage.path(temporary), storage.path(name))
         except BaseException:

@@ -18,6 +18,7 @@ from django.db.models import F, Max
 
 from catalog.models import CatalogModel
 from config.api import NotFound
+from config.faults import fault_point
 from imaging import renditions
 from imaging.files import delete_quietly, files_removed_on_rollback, write_file
 from imaging.models import RenditionedImage, SampleImage
@@ -152,6 +153,7 @@ def _delete_and_shift(image: SampleImage) -> None:
     # existing seq first (seqs are non-negative), then down into place.
     offset = top + 1
     later.update(seq=F("seq") + offset)
+    fault_point("image_delete_shift")  # crash tests: between the two UPDATEs
     SampleImage.objects.filter(model_id=image.model_id, seq__gt=top).update(
         seq=F("seq") - offset - 1
     )

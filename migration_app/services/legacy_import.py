@@ -15,6 +15,7 @@ from django.db import transaction
 
 from catalog.models import CatalogModel
 from config.api import InvalidInput, UnsupportedMedia
+from config.faults import fault_point
 from config.paths import path_is_allowed
 from imaging.services import files_removed_on_rollback, sample_image_add
 from migration_app.legacy_schema import LegacyData, LegacyModel, legacy_open, legacy_read
@@ -160,6 +161,7 @@ class _LegacyImport:
             else:
                 self._import_unhashed(row)
             progress.advance()
+            fault_point("legacy_import_row")  # crash tests: "legacy_import_row:N"
 
     def _map_tags(self) -> None:
         """Legacy tag id -> tag, matched by name without regard to case."""
