@@ -113,6 +113,10 @@ def django_ready() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    # WhiteNoise warns about a missing static folder; the benchmarks serve none.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)

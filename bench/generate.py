@@ -63,8 +63,9 @@ def empty_tree(root: Path, *, folders: int, files_per_folder: int) -> int:
     return count
 
 
-def catalog_rows(*, count: int, model_type: str, rich_every: int = 5) -> None:
-    """``count`` catalog models of one type; every ``rich_every``-th has 3 tags and 2 images.
+def catalog_rows(*, count: int, model_type: str, start: int = 0, rich_every: int = 5) -> None:
+    """``count`` catalog models of one type, numbered from ``start``; every
+    ``rich_every``-th has 3 tags and 2 images.
 
     Sample image rows are inserted directly (no files): the list only counts them.
     """
@@ -72,7 +73,9 @@ def catalog_rows(*, count: int, model_type: str, rich_every: int = 5) -> None:
     from imaging.models import SampleImage
     from tags.models import Tag
 
-    tags = Tag.objects.bulk_create([Tag(name=f"bench tag {n:03d}") for n in range(60)])
+    for n in range(60):
+        Tag.objects.get_or_create(name=f"bench tag {n:03d}")
+    tags = list(Tag.objects.filter(name__startswith="bench tag ").order_by("id"))
     models = [
         CatalogModel(
             sha256=f"{model_type[:4].encode().hex()}{n:056x}",
@@ -83,7 +86,7 @@ def catalog_rows(*, count: int, model_type: str, rich_every: int = 5) -> None:
             created_at=1_700_000_000_000 + n * 1000,
             description="a description that the list does not return " * 4,
         )
-        for n in range(count)
+        for n in range(start, start + count)
     ]
     CatalogModel.objects.bulk_create(models, batch_size=2000)
     rich = models[::rich_every]

@@ -19,6 +19,13 @@ THREADED_MIN_SIZE = 4 * CHUNK_SIZE
 # Buffers in flight between the reader thread and the hasher.
 BUFFERS = 3
 
+# Files being hashed in this process right now. The reader thread needs an
+# idle core: when several files are hashed at once (``scan --hash --workers``),
+# the cores are already busy hashing and a reader thread only adds switching.
+_active = 0
+_active_lock = threading.Lock()
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
 
 class FileStat(NamedTuple):
     path: str
@@ -34,15 +41,24 @@ def file_stat(path: str) -> FileStat:
 def sha256_of_file(path: str, chunk_size: int = CHUNK_SIZE) -> str:
     """The SHA-256 of a file's bytes, read in large blocks into reused buffers.
 
-    Large files are read by a second thread while this one hashes: both the
-    read (a kernel copy) and ``hashlib``'s update release the GIL, so the copy
-    overlaps the hashing instead of adding to it. Raises OSError as ``open``
-    and ``read`` do.
+    A large file hashed while no other is (and a core is free) is read by a
+    second thread while this one hashes: both the read (a kernel copy) and
+    ``hashlib``'s update release the GIL, so the copy overlaps the hashing
+    instead of adding to it. Raises OSError as ``open`` and ``read`` do.
     """
+    global _active
     with open(path, "rb", buffering=0) as handle:
-        if os.fstat(handle.fileno()).st_size < THREADED_MIN_SIZE:
+        large = os.fstat(handle.fileno()).st_size >= THREADED_MIN_SIZE
+        with _active_lock:
+            alone = _active == 0
+            _active += 1
+        try:
+            if large and alone and _CORES > 1:
+                return _sha256_with_reader(handle, chunk_size)
             return _sha256_serial(handle, chunk_size)
-        return _sha256_with_reader(handle, chunk_size)
+        finally:
+            with _active_lock:
+                _active -= 1
 
 
 def _sha256_serial(handle: BinaryIO, chunk_size: int) -> str:

@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -57,3 +58,17 @@ class FailingFile:
 def test_read_error_in_reader_thread_reaches_the_caller():
     with pytest.raises(OSError, match="disk went away"):
         hashing._sha256_with_reader(FailingFile(), 4096)
+
+
+def test_files_hashed_at_the_same_time_each_get_their_own_digest(tmp_path):
+    contents = [os.urandom(hashing.THREADED_MIN_SIZE + n) for n in range(4)]
+    paths = []
+    for number, data in enumerate(contents):
+        path = tmp_path / f"model_{number}.safetensors"
+        path.write_bytes(data)
+        paths.append(str(path))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        digests = list(pool.map(hashing.sha256_of_file, paths))
+
+    assert digests == [hashlib.sha256(data).hexdigest() for data in contents]
