@@ -15,8 +15,16 @@ from tags.serializers import TagSerializer
 MAX_ID = 2**63 - 1
 
 
-def pending_id_field(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+class PendingIdField(serializers.IntegerField):
+    """A pending model id: a whole number (or digits in a string), never a boolean."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class PendingModelSimpleSerializer(serializers.Serializer):
@@ -70,7 +78,7 @@ class PendingModelFullSerializer(serializers.ModelSerializer):
 
 
 class PendingModelQuerySerializer(serializers.Serializer):
-    id = pending_id_field()
+    id = PendingIdField()
 
 
 class LegacyImportRequestSerializer(serializers.Serializer):
@@ -121,13 +129,13 @@ class StrategyField(serializers.Field):
 
 class PromoteRequestSerializer(serializers.Serializer):
     id = serializers.ListField(
-        child=pending_id_field(), allow_empty=False, max_length=10000, help_text="Pending ids."
+        child=PendingIdField(), allow_empty=False, max_length=10000, help_text="Pending ids."
     )
     conflict_strategy = StrategyField()
 
 
 class PromoteOneRequestSerializer(serializers.Serializer):
-    id = pending_id_field()
+    id = PendingIdField()
     conflict_strategy = StrategyField()
 
 

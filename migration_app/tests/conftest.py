@@ -224,6 +224,25 @@ def media_files(root) -> set[str]:
     return found
 
 
+def state() -> dict:
+    """Counts of every table the staging services write, and the media files."""
+    from django.conf import settings
+
+    from catalog.models import CatalogModel
+    from imaging.models import SampleImage
+    from migration_app.models import PendingImage, PendingModel
+    from tags.models import Tag
+
+    return {
+        "catalog": CatalogModel.objects.count(),
+        "pending": PendingModel.objects.count(),
+        "tags": Tag.objects.count(),
+        "sample_images": SampleImage.objects.count(),
+        "pending_images": PendingImage.objects.count(),
+        "media": media_files(settings.MEDIA_ROOT),
+    }
+
+
 @pytest.fixture
 def model_file(tmp_path):
     """model_file("name.safetensors", b"bytes") -> absolute path of a new file."""
@@ -234,5 +253,43 @@ def model_file(tmp_path):
         path = folder / name
         path.write_bytes(content)
         return str(path)
+
+    return factory
+
+
+@pytest.fixture
+def make_pending(model_file, db):
+    """make_pending("a.safetensors", b"bytes", images=[(name, bytes)], tags=[...], **fields).
+
+    The first argument names the file on disk; ``name=`` sets the record's name.
+    """
+    from migration_app.models import PendingModel
+    from migration_app.services.pending import pending_image_add
+
+    def factory(file_name="model.safetensors", content=b"weights", *, images=(), tags=(), **fields):
+        path = fields.pop("path", None) or model_file(file_name, content)
+        defaults = {"name": file_name, "type": "loras", "size_bytes": len(content)}
+        pending = PendingModel.objects.create(path=path, **(defaults | fields))
+        pending.tags.set(tags)
+        for file_name, picture_bytes in images:
+            pending_image_add(pending_model=pending, content=picture_bytes, file_name=file_name)
+        return pending
+
+    return factory
+
+
+def sha256_of(content: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(content).hexdigest()
+
+
+@pytest.fixture
+def add_sample_image(db):
+    """add_sample_image(model, content) -> the SampleImage stored as the next seq."""
+    from imaging.services import sample_image_add
+
+    def factory(model, content: bytes):
+        return sample_image_add(model=model, content=content, file_name="sample.png")
 
     return factory

@@ -30,6 +30,7 @@ from migration_app.tests.conftest import (
     build_legacy_db,
     legacy_row,
     media_files,
+    state,
 )
 from tags.models import Tag
 
@@ -50,18 +51,6 @@ def originals(images) -> list[bytes]:
         with image.original.open("rb") as handle:
             contents.append(handle.read())
     return contents
-
-
-def state() -> dict:
-    """Counts of every table the import writes, and the media files."""
-    return {
-        "catalog": CatalogModel.objects.count(),
-        "pending": PendingModel.objects.count(),
-        "tags": Tag.objects.count(),
-        "sample_images": SampleImage.objects.count(),
-        "pending_images": PendingImage.objects.count(),
-        "media": media_files(settings.MEDIA_ROOT),
-    }
 
 
 def test_report_counts_every_case_exactly(legacy):
