@@ -1,5 +1,6 @@
 import uuid
 
+from django.apps import apps
 from django.db import models
 
 from catalog.models import CatalogModel
@@ -63,3 +64,9 @@ class SampleImage(RenditionedImage):
     @property
     def base_name(self) -> str:
         return f"{self.model_id}_{self.seq}"
+
+
+def renditioned_models() -> list[type[RenditionedImage]]:
+    """Every installed model with renditions (SampleImage, the staging app's
+    PendingImage, proxies too: they send signals under their own class)."""
+    return [model for model in apps.get_models() if issubclass(model, RenditionedImage)]

@@ -10,6 +10,8 @@ UPDATE, on SQLite because every transaction takes the write lock at BEGIN
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 
 from django.core.files.base import ContentFile
@@ -17,17 +19,18 @@ from django.db import transaction
 from django.db.models import F, Max
 
 from catalog.models import CatalogModel
-from config.api import NotFound
+from config.api import NotFound, ServiceError
 from config.faults import fault_point
 from imaging import renditions
 from imaging.files import delete_quietly, files_removed_on_rollback, write_file
-from imaging.models import RenditionedImage, SampleImage
+from imaging.models import RenditionedImage, SampleImage, renditioned_models
 
 __all__ = [
     "files_removed_on_rollback",
     "image_decode_check",
     "image_files_remove_on_commit",
     "renditions_missing",
+    "renditions_rebuild",
     "renditions_write",
     "sample_image_add",
     "sample_image_delete",
@@ -76,6 +79,41 @@ def renditions_missing(*, image: RenditionedImage) -> bool:
     """Whether any of the three rendition files of ``image`` is absent."""
     storage = image.original.storage
     return any(not storage.exists(name) for name in image.rendition_names())
+
+
+@dataclass
+class RebuildSummary:
+    checked: int = 0
+    rebuilt: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def renditions_rebuild(
+    *, rebuild_all: bool = False, on_progress: Callable[[int, int], None] | None = None
+) -> RebuildSummary:
+    """Render the renditions of every image that misses one (or of all images).
+
+    Covers every model with renditions (sample and pending images). A bad or
+    missing original is counted in ``failed`` and the run goes on.
+    ``on_progress(done, total)`` is called after each image. Writes rendition
+    files only.
+    """
+    querysets = [model._default_manager.order_by("pk") for model in renditioned_models()]
+    total = sum(queryset.count() for queryset in querysets)
+    summary = RebuildSummary()
+    for queryset in querysets:
+        for image in queryset.iterator(chunk_size=200):
+            summary.checked += 1
+            if rebuild_all or renditions_missing(image=image):
+                try:
+                    renditions_write(image=image)
+                    summary.rebuilt += 1
+                except (ServiceError, OSError) as error:
+                    reason = getattr(error, "message", None) or str(error)
+                    summary.failed.append(f"{image._meta.label} {image.pk}: {reason}")
+            if on_progress:
+                on_progress(summary.checked, total)
+    return summary
 
 
 def image_files_remove_on_commit(*, image: RenditionedImage) -> None:

@@ -8,10 +8,9 @@ rather than to every sender, keeps Django's fast bulk deletes for the others.
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.db.models.signals import post_delete, post_save
 
-from imaging.models import RenditionedImage
+from imaging.models import renditioned_models
 from imaging.services import image_files_remove_on_commit, renditions_write
 
 
@@ -25,14 +24,8 @@ def remove_files_on_delete(sender, instance, **kwargs) -> None:
     image_files_remove_on_commit(image=instance)
 
 
-def image_models() -> list[type[RenditionedImage]]:
-    """Every installed model with renditions (proxies included: they send
-    signals under their own class)."""
-    return [model for model in apps.get_models() if issubclass(model, RenditionedImage)]
-
-
 def connect_receivers() -> None:
-    for model in image_models():
+    for model in renditioned_models():
         label = model._meta.label_lower
         post_save.connect(render_on_create, sender=model, dispatch_uid=f"render:{label}")
         post_delete.connect(remove_files_on_delete, sender=model, dispatch_uid=f"remove:{label}")

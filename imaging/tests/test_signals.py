@@ -10,8 +10,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 from PIL import Image
 
-from imaging.models import RenditionedImage, SampleImage
-from imaging.signals import image_models
+from imaging.models import RenditionedImage, SampleImage, renditioned_models
 from imaging.tests.conftest import stored_files
 from imaging.tests.pictures import picture
 
@@ -69,9 +68,9 @@ def test_deleting_the_catalog_model_removes_its_images_files(
 
 
 def test_every_renditioned_model_is_wired_including_the_staging_one():
-    labels = {model._meta.label for model in image_models()}
+    labels = {model._meta.label for model in renditioned_models()}
 
     assert {"imaging.SampleImage", "migration_app.PendingImage"} <= labels
-    for model in image_models():
+    for model in renditioned_models():
         assert issubclass(model, RenditionedImage)
         assert post_save.has_listeners(model)
