@@ -116,18 +116,36 @@ def secret_key_from(data_dir: Path, environ: Mapping[str, str] = os.environ) -> 
     if environ.get("SECRET_KEY", "").strip():
         return environ["SECRET_KEY"].strip()
     key_file = data_dir / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
+    existing = _read_key(key_file)
+    if existing:
+        return existing
     data_dir.mkdir(parents=True, exist_ok=True)
+    # An empty file is a leftover of a process stopped while writing: replace it.
+    if existing == "":
+        key_file.unlink(missing_ok=True)
     key = secrets.token_urlsafe(50)
-    # Created with O_EXCL so two processes starting at once keep one key.
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return key_file.read_text().strip()
+    # Written to a private file first, then linked into place: the key file never
+    # exists half-written, and when several processes start at once the first
+    # link wins and the others read the winner's key.
+    draft = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(8)}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
+    try:
+        os.link(draft, key_file)
+    except FileExistsError:
+        return _read_key(key_file) or key
+    finally:
+        draft.unlink()
     return key
+
+
+def _read_key(key_file: Path) -> str | None:
+    """The stripped key file, or None when there is no key file."""
+    try:
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        return None
 
 
 def parse_model_roots(raw: str, variable: str = "MODEL_ROOTS") -> ModelRoots:
@@ -173,35 +191,43 @@ def discover_comfyui_roots(comfyui_path: str, variable: str = "COMFYUI_PATH") ->
     return roots
 
 
+# Keys of an extra_model_paths.yaml section that are not model folder types.
+_NOT_MODEL_TYPES = {"base_path", "is_default", "custom_nodes"}
+
+
 def _extra_model_paths(yaml_file: Path, variable: str) -> list[tuple[str, str]]:
     import yaml
 
     try:
         config = yaml.safe_load(yaml_file.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
         raise ImproperlyConfigured(f"{variable}: {yaml_file} is not valid YAML ({exc}).") from None
     if not isinstance(config, dict):
         raise ImproperlyConfigured(f"{variable}: {yaml_file} must hold sections of folder types.")
+    # As ComfyUI does: a relative base_path, and relative folders of a section
+    # without one, are relative to the YAML's own folder.
+    yaml_dir = Path(os.path.abspath(yaml_file.parent))
     found: list[tuple[str, str]] = []
     for section in config.values():
         if not isinstance(section, dict):
             continue
         base_path = section.get("base_path")
-        base = Path(str(base_path)).expanduser() if base_path else None
-        if base is not None and not base.is_absolute():
-            base = yaml_file.parent / base
+        base = yaml_dir
+        if base_path:
+            base = yaml_dir / os.path.expandvars(os.path.expanduser(str(base_path)))
         for key, value in section.items():
-            if key in ("base_path", "is_default") or value is None:
+            if key in _NOT_MODEL_TYPES or value is None:
                 continue
-            for line in str(value).split("\n"):
-                folder = line.strip()
-                if not folder:
-                    continue
-                path = Path(folder).expanduser()
-                if base is not None and not path.is_absolute():
-                    path = base / path
-                found.append((str(key), os.path.normpath(path)))
+            for folder in _folder_lines(value):
+                # Joining an absolute folder onto base gives the folder itself.
+                found.append((str(key), os.path.normpath(base / Path(folder).expanduser())))
     return found
+
+
+def _folder_lines(value: object) -> list[str]:
+    """Folders of one type: a block of lines, as ComfyUI reads them, or a YAML list."""
+    items = value if isinstance(value, list) else str(value).split("\n")
+    return [str(item).strip() for item in items if str(item).strip()]
 
 
 def _add_root(roots: ModelRoots, model_type: str, folder: str) -> None:

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.views import landing_page
 from config.api import json_not_found
+from config.views import landing_page
 
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -13,7 +14,8 @@ api_patterns = [
     path("", include("imaging.urls")),
     path("", include("catalog.urls")),
     path("", include("tags.urls")),
-    re_path(r"^.*$", json_not_found),
+    # csrf_exempt: a POST to an unknown route is a JSON 404, not an HTML CSRF page.
+    re_path(r"^.*$", csrf_exempt(json_not_found)),
 ]
 
 urlpatterns = [
