@@ -1,3 +1,79 @@
-from django.contrib import admin
+"""Curating the catalog in the admin: list, filter, search, edit names, types and tags.
 
-# Register your models here.
+A plain ModelAdmin on purpose: imaging/admin.py extends it with an image inline
+and a thumbnail column (it reads ``inlines``, ``list_display`` and
+``list_display_links`` and calls ``get_queryset`` through ``super()``).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
+
+from catalog.models import CatalogModel, FileHash
+from tags.models import Tag
+
+
+@admin.register(CatalogModel)
+class CatalogModelAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "type", "human_size", "tag_names"]
+    list_display_links = ["display_name"]
+    list_filter = ["type", ("tags", admin.RelatedOnlyFieldListFilter)]
+    # ^ the hash: a pasted prefix or full sha256 in any case finds the model.
+    search_fields = ["name", "path", "^sha256"]
+    autocomplete_fields = ["tags"]
+    list_per_page = 100
+    inlines: list = []
+    fieldsets = [
+        (None, {"fields": ["sha256", "name", "type", "path", "tags"]}),
+        ("File", {"fields": ["size_bytes", "created_at"]}),
+        (
+            "Metadata",
+            {
+                "fields": [
+                    "description",
+                    "community_links",
+                    "prompt_positive",
+                    "prompt_negative",
+                    "extra_meta",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CatalogModel]:
+        # One query for the tags of a whole page, not one per row.
+        tags = Prefetch("tags", queryset=Tag.objects.order_by("name", "id"))
+        return super().get_queryset(request).prefetch_related(tags)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CatalogModel | None = None):
+        # The sha256 is the identity of the file's bytes: set once, never edited.
+        return ["sha256"] if obj is not None else []
+
+    @admin.display(description="name", ordering="name")
+    def display_name(self, model: CatalogModel) -> str:
+        return model.display_name
+
+    @admin.display(description="size", ordering="size_bytes")
+    def human_size(self, model: CatalogModel) -> str:
+        return filesizeformat(model.size_bytes)
+
+    @admin.display(description="tags")
+    def tag_names(self, model: CatalogModel) -> str:
+        return ", ".join(tag.name for tag in model.tags.all())
+
+
+@admin.register(FileHash)
+class FileHashAdmin(admin.ModelAdmin):
+    """Remembered digests of files on disk; read-only, for diagnosing re-hashing."""
+
+    list_display = ["path", "sha256", "size_bytes", "hashed_at"]
+    search_fields = ["path", "^sha256"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: FileHash | None = None) -> bool:
+        return False
