@@ -34,6 +34,15 @@ def known_paths(paths: Iterable[str]) -> set[str]:
     return known
 
 
+def catalog_models_by_sha256(shas: Iterable[str]) -> dict[str, CatalogModel]:
+    """The catalog models among ``shas`` (empty strings ignored), by sha256."""
+    wanted = list({sha for sha in shas if sha})
+    found: dict[str, CatalogModel] = {}
+    for start in range(0, len(wanted), BATCH):
+        found.update(CatalogModel.objects.in_bulk(wanted[start : start + BATCH]))
+    return found
+
+
 def pending_model_list() -> list[dict]:
     """Simple records of every pending model, oldest first, in two queries."""
     first_image = PendingImage.objects.filter(pending_model=OuterRef("pk")).order_by(

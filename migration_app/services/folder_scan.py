@@ -251,7 +251,7 @@ def _record_hashes(
 
 def _hash_failure(exc: Exception) -> str:
     if isinstance(exc, FileNotFoundError):
-        return "the file no longer exists"
+        return "the file does not exist (moved, deleted, or recorded on another machine)"
     if isinstance(exc, FileChanged):
         return "the file changed while it was read; hash again"
     return f"the file could not be read ({exc.strerror or exc})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from imaging.services import files_removed_on_rollback, sample_image_add
 from migration_app.legacy_schema import LegacyData, LegacyModel, legacy_open, legacy_read
 from migration_app.models import PendingModel
 from migration_app.progress import NULL_PROGRESS, Progress
-from migration_app.selectors import known_paths
+from migration_app.selectors import catalog_models_by_sha256, known_paths
 from migration_app.services.pending import pending_image_add
 from migration_app.services.records import catalog_fields_apply, catalog_tags_add, record_values
 from tags.models import Tag
@@ -41,8 +41,6 @@ class LegacyImportReport:
     images_processed: int = 0  # legacy images stored
     images_missing: int = 0
     images_errors: int = 0  # undecodable or unreadable legacy images
-    # One sentence per counted problem, for the command's output and the log.
-    problems: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -67,9 +65,10 @@ class LegacyImportReport:
             },
         }
 
-    def problem(self, message: str) -> None:
-        logger.warning("Legacy import: %s", message)
-        self.problems.append(message)
+
+def _warn(message: str) -> None:
+    # Each problem is logged as it is met; the counts alone go into the report.
+    logger.warning("Legacy import: %s", message)
 
 
 class _DryRun(Exception):
@@ -148,14 +147,23 @@ class _LegacyImport:
         self.images = images
         self.report = LegacyImportReport(errors=len(data.invalid_rows))
         self.tags: dict[int, Tag] = {}
+        # Read once up front rather than one query per row; kept up to date
+        # as rows are written (the import is the only writer in its transaction).
+        self.known_paths: set[str] = set()
+        self.catalog: dict[str, CatalogModel] = {}
         for row in data.invalid_rows:
-            self.report.problem(f"model row {row.legacy_id} not imported: {row.reason}.")
+            _warn(f"model row {row.legacy_id} not imported: {row.reason}.")
 
     def run(self, progress: Progress) -> None:
         self._map_tags()
+        self.known_paths = known_paths(row.path for row in self.data.models if not row.sha256)
+        self.catalog = catalog_models_by_sha256(row.sha256 for row in self.data.models)
         for row in self.data.models:
             if not row.metadata_readable:
-                logger.warning("Legacy model %s: extra_json is not an object.", row.legacy_id)
+                _warn(
+                    f"model row {row.legacy_id}: extra_json is not a JSON object; "
+                    "imported without metadata."
+                )
             if row.sha256:
                 self._import_hashed(row)
             else:
@@ -170,7 +178,7 @@ class _LegacyImport:
                 name = tag_name_clean(raw_name)
             except InvalidInput as exc:
                 self.report.errors += 1
-                self.report.problem(f"tag {legacy_id} not imported: {exc.message}")
+                _warn(f"tag {legacy_id} not imported: {exc.message}")
                 continue
             if name:
                 tag, created = tag_resolve_or_create(name=name)
@@ -182,14 +190,17 @@ class _LegacyImport:
 
     def _import_hashed(self, row: LegacyModel) -> None:
         values = record_values(row)
-        model = CatalogModel.objects.filter(sha256=row.sha256).first()
+        model = self.catalog.get(row.sha256)
         created = model is None
         if created:
             model = CatalogModel.objects.create(sha256=row.sha256, **values)
+            model.tags.add(*self._tags_of(row))
+            self.catalog[model.sha256] = model
             changed = False
         else:
             changed = bool(catalog_fields_apply(model=model, values=values))
-        changed |= catalog_tags_add(model=model, tags=self._tags_of(row))
+            changed |= catalog_tags_add(model=model, tags=self._tags_of(row))
+        self.known_paths.add(model.path)
         if row.image_names:
             # Only the first legacy image becomes a sample image (SPEC.md, rule 3).
             changed |= self._stage_image(
@@ -206,11 +217,12 @@ class _LegacyImport:
             self.report.skipped += 1
 
     def _import_unhashed(self, row: LegacyModel) -> None:
-        if known_paths([row.path]):
+        if row.path in self.known_paths:
             self.report.skipped += 1
             return
         pending = PendingModel.objects.create(**record_values(row))
-        pending.tags.set(self._tags_of(row))
+        pending.tags.add(*self._tags_of(row))
+        self.known_paths.add(row.path)
         for image_name in row.image_names:
             self._stage_image(
                 image_name,
@@ -229,7 +241,7 @@ class _LegacyImport:
             added = add(content, name)
         except (UnsupportedMedia, InvalidInput) as exc:
             self.report.images_errors += 1
-            self.report.problem(f"image {name} not imported: {exc.message}")
+            _warn(f"image {name} not imported: {exc.message}")
             return False
         if added is None:  # the same picture is already there
             return False
@@ -245,8 +257,8 @@ class _LegacyImport:
                 return handle.read()
         except (FileNotFoundError, IsADirectoryError, SuspiciousFileOperation):
             self.report.images_missing += 1
-            self.report.problem(f"image {name} is not in the legacy images folder.")
+            _warn(f"image {name} is not in the legacy images folder.")
         except OSError as exc:
             self.report.images_errors += 1
-            self.report.problem(f"image {name} could not be read ({exc.strerror or exc}).")
+            _warn(f"image {name} could not be read ({exc.strerror or exc}).")
         return None

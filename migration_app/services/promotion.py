@@ -127,8 +127,9 @@ def pending_model_promote(*, pending_id: int, strategy: str | None) -> Promotion
     except FileNotFoundError:
         return _failed(
             pending_id,
-            f"The file {pending.path} no longer exists; the pending model was kept. "
-            "Put the file back, or delete the pending model.",
+            f"The file {pending.path} does not exist (moved, deleted, or recorded on "
+            "another machine); the pending model was kept. Put the file back, or delete "
+            "the pending model.",
         )
     except FileChanged:
         return _failed(pending_id, f"{pending.path} changed while it was read; promote it again.")

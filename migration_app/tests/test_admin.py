@@ -83,7 +83,7 @@ def test_promote_action_reports_each_outcome(staff, make_pending, make_model):
     messages = messages_of(response)
     assert any(m.startswith("Fresh: promoted to the catalog") for m in messages)
     assert any(m.startswith("Duplicate: its sha256") for m in messages)
-    assert any(m.startswith("Gone: not promoted.") and "no longer exists" in m for m in messages)
+    assert any(m.startswith("Gone: not promoted.") and "does not exist" in m for m in messages)
     assert CatalogModel.objects.filter(sha256=sha256_of(b"fresh")).exists()
     assert set(PendingModel.objects.values_list("pk", flat=True)) == {duplicate.pk, vanished.pk}
 

@@ -206,7 +206,7 @@ def test_each_item_is_its_own_transaction(api, make_pending):
     assert body["total"] == 4
     assert body["success"] == [first.pk, third.pk]
     assert [item["id"] for item in body["failed"]] == [vanished.pk, 999_999]
-    assert "no longer exists" in body["failed"][0]["error"]
+    assert "does not exist" in body["failed"][0]["error"]
     assert vanished.path in body["failed"][0]["error"]
     assert body["failed"][1] == {"id": 999_999, "error": "No pending model has id 999999."}
     assert PendingModel.objects.filter(pk=vanished.pk).exists()
@@ -297,7 +297,7 @@ def test_import_a_model_reports_a_vanished_file_as_error(api, make_pending):
     response = api.post(PROMOTE_ONE, {"id": pending.pk}, format="json")
     assert response.status_code == 200
     assert response.json()["status"] == "error"
-    assert "no longer exists" in response.json()["error"]
+    assert "does not exist" in response.json()["error"]
 
 
 def test_import_a_model_unknown_id_is_404(api):

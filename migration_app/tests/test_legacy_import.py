@@ -219,7 +219,7 @@ def test_without_an_images_folder_images_are_counted_missing(legacy):
     assert report["image_migration"] == {"processed": 0, "missing": 7, "errors": 0}
 
 
-def test_invalid_rows_are_counted_and_the_rest_imported(tmp_path):
+def test_invalid_rows_are_counted_logged_and_the_rest_imported(tmp_path, caplog):
     rows = [
         legacy_row(1, "/m/ok.safetensors"),
         legacy_row(2, "/m/date.safetensors", created_at="yesterday"),
@@ -230,7 +230,12 @@ def test_invalid_rows_are_counted_and_the_rest_imported(tmp_path):
     report = legacy_db_import(db_path=str(database))
     assert report.as_dict()["db_migration"]["errors"] == 4
     assert report.as_dict()["db_migration"]["pending"] == 1
-    assert len(report.problems) == 4
+    logged = [record.getMessage() for record in caplog.records]
+    assert (
+        "Legacy import: model row 2 not imported: created_at 'yesterday' is not epoch milliseconds."
+        in logged
+    )
+    assert sum("not imported" in message for message in logged) == 4
 
 
 @pytest.mark.parametrize(

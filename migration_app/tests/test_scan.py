@@ -163,7 +163,9 @@ def test_hashing_fills_the_cache_and_the_pending_sha256(roots, make_pending):
     os.remove(vanished.path)
     result = pending_files_hash(workers=1)
     assert result.hashed == 5
-    assert result.failed == [(vanished.path, "the file no longer exists")]
+    assert [(path, reason.split(" (")[0]) for path, reason in result.failed] == [
+        (vanished.path, "the file does not exist")
+    ]
     lora = roots / "models" / "loras" / "l1.safetensors"
     assert PendingModel.objects.get(path=str(lora)).sha256 == sha256_of(b"l1")
     assert FileHash.objects.get(path=str(lora)).sha256 == sha256_of(b"l1")

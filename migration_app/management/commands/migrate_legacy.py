@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from config.api import ServiceError
 from migration_app.management.progress import TqdmProgress
@@ -25,23 +26,22 @@ class Command(BaseCommand):
     def handle(self, *args, legacy_db: str, images_dir: str | None, dry_run: bool, **options):
         verbosity = options["verbosity"]
         try:
-            with TqdmProgress(verbosity=verbosity, desc="models", unit="row") as progress:
+            # Problems are logged as they are met; print them above the bar.
+            with (
+                logging_redirect_tqdm(),
+                TqdmProgress(verbosity=verbosity, desc="models", unit="row") as progress,
+            ):
                 report = legacy_db_import(
                     db_path=legacy_db, images_dir=images_dir, dry_run=dry_run, progress=progress
                 )
         except ServiceError as exc:
             raise CommandError(exc.message) from None
-        self._summary(report, legacy_db, dry_run, verbosity)
+        self._summary(report, legacy_db, dry_run)
         if report.failed:
             errors = report.errors + report.images_errors
-            raise CommandError(f"{errors} error(s) counted; see the messages above.")
+            raise CommandError(f"{errors} error(s) counted; the log above names each one.")
 
-    def _summary(
-        self, report: LegacyImportReport, legacy_db: str, dry_run: bool, verbosity: int
-    ) -> None:
-        if verbosity >= 1:
-            for problem in report.problems:
-                self.stderr.write(self.style.WARNING(problem))
+    def _summary(self, report: LegacyImportReport, legacy_db: str, dry_run: bool) -> None:
         db, images = report.as_dict()["db_migration"], report.as_dict()["image_migration"]
         suffix = " (dry run: rolled back, nothing changed)" if dry_run else ""
         self.stdout.write(f"Legacy import of {legacy_db}{suffix}")
