@@ -66,6 +66,10 @@ def catalog_model_update(*, model: CatalogModel, data: dict[str, Any]) -> Catalo
     before anything is written, so a bad request changes nothing.
     """
     tags = tags_by_ids(data["tags"]) if "tags" in data else None
+    # Re-read under a row lock: the fields this request does not change keep
+    # what another writer stored since ``model`` was read, and saving
+    # meta_json's extra keys cannot interleave with another PATCH.
+    model = CatalogModel.objects.select_for_update().get(pk=model.pk)
     for field in ("name", "type", "path"):
         if field in data:
             setattr(model, field, data[field].strip() if field != "path" else data[field])

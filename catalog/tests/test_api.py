@@ -452,7 +452,7 @@ def test_detail_accepts_an_upper_case_sha256(api, make_model):
     assert response.json()["sha256"] == SHA
 
 
-@pytest.mark.parametrize("bad", ["abc", "g" * 64, "a" * 63, "a" * 65, "%00" + "a" * 63, "a b"])
+@pytest.mark.parametrize("bad", ["abc", "g" * 64, "a" * 63, "a" * 65, "a b"])
 def test_detail_with_a_malformed_sha256_is_a_400(api, bad):
     assert_error(api.get(f"/api/models/{bad}"), 400, "invalid_sha256")
     assert_error(api.patch(f"/api/models/{bad}", {"name": "x"}, format="json"), 400)
