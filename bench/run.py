@@ -35,7 +35,7 @@ BENCHMARKS = {
     "list": "bench.listing",
     "legacy_import": "bench.legacy",
     "promotion": "bench.promotion",
-    "renditions": "bench.renditions_row",
+    "renditions": "bench.renditions",
 }
 
 
