@@ -51,6 +51,29 @@ def test_image_is_served_as_webp_with_and_without_extension(api, make_model, add
     assert webp_size(response) == (300, 200)
 
 
+def test_image_requests_accepting_only_images_get_the_image(api, make_model, add_image):
+    model = make_model()
+    add_image(model)
+
+    response = api.get(f"/api/images/{model.sha256}_0.webp", HTTP_ACCEPT="image/webp")
+    missing = api.get(f"/api/images/{model.sha256}_9.webp", HTTP_ACCEPT="image/webp")
+
+    assert response.status_code == 200
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "image_not_found"
+
+
+def test_head_answers_with_headers_only(api, make_model, add_image):
+    model = make_model()
+    add_image(model)
+
+    response = api.head(f"/api/images/{model.sha256}_0.webp")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/webp"
+    assert response["ETag"]
+
+
 def test_quality_selects_the_tier(api, make_model, add_image):
     model = make_model()
     add_image(model, size=(300, 200))
