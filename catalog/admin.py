@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Prefetch, QuerySet
+from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 
@@ -45,7 +46,7 @@ class CatalogModelAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CatalogModel]:
         # One query for the tags of a whole page, not one per row.
-        tags = Prefetch("tags", queryset=Tag.objects.order_by("name", "id"))
+        tags = Prefetch("tags", queryset=Tag.objects.order_by(Lower("name"), "id"))
         return super().get_queryset(request).prefetch_related(tags)
 
     def get_readonly_fields(self, request: HttpRequest, obj: CatalogModel | None = None):

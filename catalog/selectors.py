@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 
 from catalog.filters import CatalogModelFilter
 from catalog.models import CatalogModel, display_name_for
@@ -93,7 +93,7 @@ def _tags_by_model(shas: QuerySet) -> dict[str, list[dict]]:
     through = CatalogModel.tags.through
     links = (
         through.objects.filter(catalogmodel_id__in=shas)
-        .order_by("tag__name", "tag_id")
+        .order_by(Lower("tag__name"), "tag_id")
         .values_list("catalogmodel_id", "tag_id", "tag__name")
     )
     grouped: dict[str, list[dict]] = defaultdict(list)
@@ -132,7 +132,7 @@ def images_count() -> Coalesce:
 
 def model_detail_queryset() -> QuerySet[CatalogModel]:
     return CatalogModel.objects.annotate(images_count=images_count()).prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.order_by("name", "id"))
+        Prefetch("tags", queryset=Tag.objects.order_by(Lower("name"), "id"))
     )
 
 

@@ -480,3 +480,15 @@ def test_detail_counts_sample_images(api, make_model):
     )
 
     assert api.get(f"/api/models/{SHA}").json()["meta_json"]["images_count"] == 2
+
+
+def test_tags_of_a_model_are_sorted_by_name_without_regard_to_case(api, make_model):
+    tags = [Tag.objects.create(name=name) for name in ("Zeta", "alpha", "Beta")]
+    model = make_model(tags=tags)
+    expected = ["alpha", "Beta", "Zeta"]
+
+    listed_tags = api.get("/api/models?type=loras").json()["models"][0]["tags"]
+    detail_tags = api.get(f"/api/models/{model.sha256}").json()["tags"]
+
+    assert [tag["name"] for tag in listed_tags] == expected
+    assert [tag["name"] for tag in detail_tags] == expected
