@@ -16,7 +16,7 @@ from django.db import transaction
 from catalog.models import CatalogModel
 from config.api import InvalidInput, UnsupportedMedia
 from config.faults import fault_point
-from config.paths import path_is_allowed
+from config.paths import ConfinedFileSystemStorage, path_is_allowed
 from imaging.services import files_removed_on_rollback, sample_image_add
 from migration_app.legacy_schema import LegacyData, LegacyModel, legacy_open, legacy_read
 from migration_app.models import PendingModel
@@ -98,7 +98,7 @@ def legacy_db_import(
     under ``images/`` and ``pending/`` (removed again if the import fails).
     """
     _confine(allowed_roots, legacy_db_path=db_path, legacy_images_dir=images_dir)
-    images = _images_storage(images_dir)
+    images = _images_storage(images_dir, allowed_roots)
     connection = legacy_open(db_path)
     try:
         data = legacy_read(connection, str(db_path))
@@ -126,7 +126,7 @@ def _confine(allowed_roots: Sequence[Path], **paths: Any) -> None:
             )
 
 
-def _images_storage(images_dir: Any) -> FileSystemStorage | None:
+def _images_storage(images_dir: Any, allowed_roots: Sequence[Path]) -> FileSystemStorage | None:
     if images_dir is None or images_dir == "":
         return None
     folder = os.path.abspath(os.path.expanduser(images_dir)) if isinstance(images_dir, str) else ""
@@ -137,8 +137,8 @@ def _images_storage(images_dir: Any) -> FileSystemStorage | None:
             fields={"legacy_images_dir": ["No such folder."]},
         )
     # Read through a storage rooted at the folder: a file name from the legacy
-    # database can never reach outside it.
-    return FileSystemStorage(location=folder)
+    # database can never reach outside it, nor a symlink outside allowed_roots.
+    return ConfinedFileSystemStorage(location=folder, roots=allowed_roots)
 
 
 class _LegacyImport:

@@ -181,3 +181,11 @@ def test_identical_pictures_are_staged_once(make_pending):
     pending = make_pending(images=[("a.png", RED)])
     assert pending_image_add(pending_model=pending, content=RED, file_name="b.png") is None
     assert PendingModel.objects.get(pk=pending.pk).images.count() == 1
+
+
+def test_unicode_pending_image_names_are_served(api, make_pending):
+    make_pending(images=[("モデル プレビュー.png", RED)])
+    response = api.get(
+        "/api/images/pending/%E3%83%A2%E3%83%87%E3%83%AB%20%E3%83%97%E3%83%AC%E3%83%93%E3%83%A5%E3%83%BC.webp"
+    )
+    assert response.status_code == 200

@@ -309,3 +309,10 @@ def _sqlite_without_column(path):
     connection.commit()
     connection.close()
     return path
+
+
+def test_database_paths_with_uri_characters_open(tmp_path):
+    folder = tmp_path / "old library #2? 100%"
+    folder.mkdir()
+    database = build_legacy_db(folder / "legacy db.sqlite", [legacy_row(1, "/m/a.safetensors")])
+    assert legacy_db_import(db_path=str(database)).pending == 1
