@@ -35,9 +35,7 @@ class CatalogModelFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", max_length=1000)
     tags = TagIdsFilter(method="filter_has_all_tags")
     exclude_tags = TagIdsFilter(method="filter_has_no_tag")
-    ordering = django_filters.OrderingFilter(
-        fields=[(field, field) for field in ORDERING_FIELDS]
-    )
+    ordering = django_filters.OrderingFilter(fields=[(field, field) for field in ORDERING_FIELDS])
 
     class Meta:
         model = CatalogModel

@@ -178,7 +178,9 @@ def json_bad_request(request: HttpRequest, exception: Exception | None = None) -
     return JsonResponse(error_body("Bad request.", "bad_request"), status=400)
 
 
-def json_permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def json_permission_denied(
+    request: HttpRequest, exception: Exception | None = None
+) -> JsonResponse:
     return JsonResponse(error_body("Permission denied.", "permission_denied"), status=403)
 
 

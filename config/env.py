@@ -86,9 +86,7 @@ def env_choice(
     return value
 
 
-def env_list(
-    name: str, default: list[str], environ: Mapping[str, str] = os.environ
-) -> list[str]:
+def env_list(name: str, default: list[str], environ: Mapping[str, str] = os.environ) -> list[str]:
     raw = environ.get(name)
     if raw is None or not raw.strip():
         return list(default)

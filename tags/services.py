@@ -26,9 +26,7 @@ def tag_name_clean(name: str) -> str:
 
 def tag_find(name: str) -> Tag | None:
     """The tag whose name equals ``name`` without regard to case, as the database compares."""
-    return (
-        Tag.objects.alias(lname=Lower("name")).filter(lname=Lower(Value(name))).first()
-    )
+    return Tag.objects.alias(lname=Lower("name")).filter(lname=Lower(Value(name))).first()
 
 
 def tag_resolve_or_create(*, name: str) -> tuple[Tag, bool]:
@@ -97,7 +95,10 @@ def tags_merge(*, target: Tag, sources: Iterable[Tag]) -> int:
             .distinct()
         )
         through.objects.bulk_create(
-            [through(**{owner_field: owner, tag_field: target.pk}) for owner in set(moved) - already]
+            [
+                through(**{owner_field: owner, tag_field: target.pk})
+                for owner in set(moved) - already
+            ]
         )
         through.objects.filter(**{f"{tag_field}__in": source_ids}).delete()
     Tag.objects.filter(pk__in=source_ids).delete()
