@@ -129,3 +129,40 @@ def test_image_admin_delete_goes_through_the_service(admin_client, make_model, a
     assert list(SampleImage.objects.filter(model=model).values_list("uid", "seq")) == [
         (second.uid, 0)
     ]
+
+
+def change_form_data(admin_client, model) -> dict:
+    """The model page's form as the browser would send it back unchanged."""
+    page = admin_client.get(f"/admin/catalog/catalogmodel/{model.sha256}/change/")
+    data = {}
+    forms = [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms += [formset.management_form, *formset.forms]
+    for form in forms:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if value is None or field.disabled:
+                continue
+            key = form.add_prefix(name)
+            data[key] = [str(item) for item in value] if isinstance(value, list) else value
+    return {key: value for key, value in data.items() if value is not False}
+
+
+def test_upload_and_delete_through_the_model_page(admin_client, make_model, add_image):
+    model = make_model()
+    first = add_image(model)
+    second = add_image(model, color=(0, 80, 0))
+    data = change_form_data(admin_client, model)
+    prefix = next(key for key in data if key.endswith("-TOTAL_FORMS")).removesuffix("-TOTAL_FORMS")
+    data[f"{prefix}-0-DELETE"] = "on"
+    new_index = int(data[f"{prefix}-INITIAL_FORMS"])
+    data[f"{prefix}-{new_index}-original"] = SimpleUploadedFile("new.png", picture((50, 30)))
+
+    response = admin_client.post(f"/admin/catalog/catalogmodel/{model.sha256}/change/", data)
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    images = list(SampleImage.objects.filter(model=model).order_by("seq"))
+    assert [(image.seq, image.uid) for image in images[:1]] == [(0, second.uid)]
+    assert [(image.seq, image.width, image.height) for image in images[1:]] == [(1, 50, 30)]
+    assert first.uid not in {image.uid for image in images}
