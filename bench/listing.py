@@ -73,33 +73,43 @@ def main() -> None:
 
 
 def reference() -> bytes:
-    """The same records in one query: count and tags in correlated subqueries."""
+    """The same records from one query: a row per (model, tag), grouped here.
+
+    Of the single-query shapes tried (tags as JSON aggregated per model in a
+    correlated subquery or a joined GROUP BY), this flat join was the fastest
+    on both databases: no JSON is built in SQL and parsed again here.
+    """
     from django.db import connection
 
     from catalog.models import display_name_for
 
+    records: list[dict] = []
+    last = None
     with connection.cursor() as cursor:
         cursor.execute(_reference_sql(connection.vendor), [MODEL_TYPE])
-        records = []
-        for sha, name, kind, path, size, created, images, tags in cursor.fetchall():
-            if isinstance(tags, str):
-                tags = json.loads(tags)
-            records.append(
-                {
-                    "sha256": sha,
-                    "name": name or display_name_for(path),
-                    "type": kind,
-                    "path": path,
-                    "size_bytes": size,
-                    "created_at": created,
-                    "images_count": images,
-                    "tags": tags or [],
-                }
-            )
+        for sha, name, kind, path, size, created, images, tag_id, tag_name in cursor.fetchall():
+            if sha != last:
+                last, tags = sha, []
+                records.append(
+                    {
+                        "sha256": sha,
+                        "name": name or display_name_for(path),
+                        "type": kind,
+                        "path": path,
+                        "size_bytes": size,
+                        "created_at": created,
+                        "images_count": images,
+                        "tags": tags,
+                    }
+                )
+            if tag_id is not None:
+                tags.append({"id": tag_id, "name": tag_name})
     return json.dumps({"models": records}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _reference_sql(vendor: str) -> str:
+    """Image counts: a correlated subquery on SQLite, a joined aggregate on PostgreSQL
+    (each the faster there)."""
     from catalog.models import CatalogModel
     from imaging.models import SampleImage
     from tags.models import Tag
@@ -109,21 +119,20 @@ def _reference_sql(vendor: str) -> str:
     tags = Tag._meta.db_table
     images = SampleImage._meta.db_table
     if vendor == "postgresql":
-        tag_list = (
-            f"SELECT json_agg(json_build_object('id', t.id, 'name', t.name) "
-            f"ORDER BY t.name, t.id) FROM {links} l JOIN {tags} t ON t.id = l.tag_id "
-            f"WHERE l.catalogmodel_id = m.sha256"
+        count = "COALESCE(i.n, 0)"
+        count_join = (
+            f"LEFT JOIN (SELECT model_id, COUNT(*) AS n FROM {images} GROUP BY model_id) i "
+            "ON i.model_id = m.sha256"
         )
     else:
-        tag_list = (
-            f"SELECT json_group_array(json_object('id', id, 'name', name)) FROM "
-            f"(SELECT t.id, t.name FROM {links} l JOIN {tags} t ON t.id = l.tag_id "
-            f"WHERE l.catalogmodel_id = m.sha256 ORDER BY t.name, t.id)"
-        )
+        count = f"(SELECT COUNT(*) FROM {images} i WHERE i.model_id = m.sha256)"
+        count_join = ""
     return (
-        f"SELECT m.sha256, m.name, m.type, m.path, m.size_bytes, m.created_at, "
-        f"(SELECT COUNT(*) FROM {images} i WHERE i.model_id = m.sha256), ({tag_list}) "
-        f"FROM {models} m WHERE m.type = %s ORDER BY m.name, m.sha256"
+        f"SELECT m.sha256, m.name, m.type, m.path, m.size_bytes, m.created_at, {count}, "
+        f"t.id, t.name FROM {models} m {count_join} "
+        f"LEFT JOIN {links} l ON l.catalogmodel_id = m.sha256 "
+        f"LEFT JOIN {tags} t ON t.id = l.tag_id "
+        "WHERE m.type = %s ORDER BY m.name, m.sha256, t.name, t.id"
     )
 
 

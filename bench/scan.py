@@ -1,0 +1,114 @@
+"""``manage.py scan`` of a large tree of empty model files, and the re-scan.
+
+Limits: a bare ``os.scandir`` walk with ``stat`` of the same tree, plus for the
+first scan one raw ``executemany`` insert of the same rows into the pending
+table. The scan runs as a whole process; its Django start-up is measured on
+its own (a scan of an empty root) and printed beside it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bench.common import Row, bench_dir, django_ready, emit, manage, parse_args, timed
+from bench.generate import empty_tree
+
+
+def main() -> None:
+    args = parse_args(__doc__)
+    django_ready()
+    from migration_app.models import PendingModel
+
+    folders, per_folder = (200, 50) if args.quick else (2_000, 50)
+    base = bench_dir("scan")
+    root, empty = base / "loras", base / "vae"
+    empty.mkdir(exist_ok=True)
+    count = empty_tree(root, folders=folders, files_per_folder=per_folder)
+    env = {**os.environ, "MODEL_ROOTS": f"loras={root};vae={empty}"}
+    walk(root)  # fills the dentry and inode caches once, like every timed run after it
+
+    best = dict.fromkeys(("scan", "rescan", "walk", "insert", "startup"), float("inf"))
+    for _ in range(args.repeat):
+        _clear_pending()
+        best["scan"] = min(best["scan"], timed(lambda: manage("scan", "-v", "0", env=env))[0])
+        assert PendingModel.objects.count() == count
+        best["rescan"] = min(best["rescan"], timed(lambda: manage("scan", "-v", "0", env=env))[0])
+        assert PendingModel.objects.count() == count
+        seconds, rows = timed(lambda: walk(root))
+        best["walk"] = min(best["walk"], seconds)
+        _clear_pending()
+        best["insert"] = min(best["insert"], timed(lambda rows=rows: raw_insert(rows))[0])
+        startup = timed(lambda: manage("scan", "--type", "vae", "-v", "0", env=env))[0]
+        best["startup"] = min(best["startup"], startup)
+    limit = best["walk"] + best["insert"]
+    emit(
+        Row(
+            benchmark=f"scan {count:,} files in {folders:,} folders, whole process",
+            measured=f"{best['scan']:.2f} s (start-up {best['startup']:.2f} s)",
+            limit=f"walk {best['walk']:.2f} s + executemany {best['insert']:.2f} s",
+            ratio=best["scan"] / limit,
+            op="<=",
+            target=2.0,
+        )
+    )
+    emit(
+        Row(
+            benchmark=f"re-scan {count:,} files (all skipped), whole process",
+            measured=f"{best['rescan']:.2f} s (start-up {best['startup']:.2f} s)",
+            limit=f"walk {best['walk']:.2f} s",
+            ratio=best["rescan"] / best["walk"],
+            op="<=",
+            target=2.0,
+        )
+    )
+
+
+def walk(root: Path) -> list[tuple[str, int, int]]:
+    """Every file under ``root`` with its size and mtime: scandir and stat, nothing more."""
+    found = []
+    stack = [str(root)]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    info = entry.stat()
+                    found.append((entry.path, info.st_size, info.st_mtime_ns))
+    return found
+
+
+def raw_insert(rows: list[tuple[str, int, int]]) -> None:
+    """The same pending rows in one executemany on the raw DB-API cursor, one transaction."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from migration_app.models import PendingModel
+
+    table = PendingModel._meta.db_table
+    now = timezone.now()
+    sql = (
+        f"INSERT INTO {table} (path, name, type, size_bytes, created_at, sha256, description, "
+        "community_links, prompt_positive, prompt_negative, staged_at) "
+        "VALUES (%s, %s, %s, %s, %s, '', '', '', '', '', %s)"
+    )
+    values = [
+        (path, os.path.basename(path), "loras", size, mtime // 1_000_000, now)
+        for path, size, mtime in rows
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, values)
+
+
+def _clear_pending() -> None:
+    from django.db import connection, transaction
+
+    from migration_app.models import PendingModel
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {PendingModel._meta.db_table}")
+
+
+if __name__ == "__main__":
+    main()
