@@ -13,7 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.core.files.storage import FileSystemStorage
 
 # Folders are separated by os.pathsep (":" on POSIX, ";" on Windows) or ",".
 _SEPARATORS = re.compile("[" + re.escape(os.pathsep) + ",]")
@@ -54,3 +55,22 @@ def path_is_allowed(path: str | os.PathLike[str], roots: Sequence[Path]) -> bool
     except (OSError, ValueError, RuntimeError):
         return False
     return any(resolved == root or resolved.is_relative_to(root) for root in roots)
+
+
+class ConfinedFileSystemStorage(FileSystemStorage):
+    """A FileSystemStorage whose files must also resolve below ``roots``.
+
+    FileSystemStorage keeps names inside its folder, but follows symlinks
+    found there; this one refuses (SuspiciousFileOperation) a file whose real
+    path leaves the allowed folders. With no roots it behaves like its parent.
+    """
+
+    def __init__(self, *, roots: Sequence[Path], **kwargs):
+        super().__init__(**kwargs)
+        self.roots = list(roots)
+
+    def path(self, name: str) -> str:
+        path = super().path(name)
+        if not path_is_allowed(path, self.roots):
+            raise SuspiciousFileOperation(f"{name} resolves outside the allowed folders.")
+        return path
