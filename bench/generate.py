@@ -73,9 +73,9 @@ def catalog_rows(*, count: int, model_type: str, start: int = 0, rich_every: int
     from imaging.models import SampleImage
     from tags.models import Tag
 
-    for n in range(60):
-        Tag.objects.get_or_create(name=f"bench tag {n:03d}")
-    tags = list(Tag.objects.filter(name__startswith="bench tag ").order_by("id"))
+    for n in range(60):  # mixed case: tag lists sort without regard to case
+        Tag.objects.get_or_create(name=f"Bench tag {n:03d}" if n % 2 else f"bench tag {n:03d}")
+    tags = list(Tag.objects.filter(name__istartswith="bench tag ").order_by("id"))
     models = [
         CatalogModel(
             sha256=f"{model_type[:4].encode().hex()}{n:056x}",

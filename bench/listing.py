@@ -132,7 +132,7 @@ def _reference_sql(vendor: str) -> str:
         f"t.id, t.name FROM {models} m {count_join} "
         f"LEFT JOIN {links} l ON l.catalogmodel_id = m.sha256 "
         f"LEFT JOIN {tags} t ON t.id = l.tag_id "
-        "WHERE m.type = %s ORDER BY m.name, m.sha256, t.name, t.id"
+        "WHERE m.type = %s ORDER BY m.name, m.sha256, LOWER(t.name), t.id"
     )
 
 
