@@ -10,7 +10,7 @@ files, the staging area reuses the same two entry points for pending images.
   into a rendition; the ICC colour profile is, so colours stay right.
 
 WebP settings come from ``bench/renditions.py`` (see docs/images.md): method 4
-takes about half the time of method 6 for files 4-7 % larger. With
+takes less than half the CPU time of method 6 for files 5-7 % larger. With
 transparency, libwebp's default ``alpha_quality=100`` is several times slower
 at method 6; at method 4 99 and 100 cost the same, and 99 (alpha still visually
 lossless) keeps that trap shut should the method ever be raised.
