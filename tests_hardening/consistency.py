@@ -46,6 +46,14 @@ def report() -> dict:
         model.sha256: list(model.images.order_by("seq").values_list("seq", flat=True))
         for model in CatalogModel.objects.all()
     }
+    contents = {
+        sha: list(
+            SampleImage.objects.filter(model_id=sha)
+            .order_by("seq")
+            .values_list("content_sha256", flat=True)
+        )
+        for sha in seqs
+    }
     rows = [*SampleImage.objects.all(), *PendingImage.objects.all()]
     referenced: set[str] = set()
     missing: list[str] = []
@@ -64,6 +72,7 @@ def report() -> dict:
     return {
         "seqs": seqs,
         "gaps": [sha for sha, found in seqs.items() if found != list(range(len(found)))],
+        "contents": contents,
         "images": len(rows),
         "missing_files": missing,
         "broken_renditions": broken,
