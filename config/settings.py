@@ -138,6 +138,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start when it is missing
 # Serve static files straight from the installed apps: no collectstatic step is
 # needed to start the service (production may still run collectstatic).
 WHITENOISE_USE_FINDERS = True
