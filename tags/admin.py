@@ -106,6 +106,7 @@ class TagAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "tags": tags,
             "form": form,
+            "action": "merge_tags",
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, MERGE_TEMPLATE, context)

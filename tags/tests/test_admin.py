@@ -68,6 +68,8 @@ def test_merge_action_first_asks_which_tag_to_keep_and_changes_nothing(admin_cli
     html = response.content.decode()
     assert "anime (0 catalog models)" in html and "Anime-style (1 catalog models)" in html
     assert response.context["form"].initial["target"] == oldest
+    # The page posts the selection back to the same action with apply=1.
+    assert 'name="action" value="merge_tags"' in html and 'name="apply" value="1"' in html
     assert Tag.objects.count() == 2
 
 
