@@ -58,7 +58,7 @@ def main() -> None:
 
 
 def _command(workers: int) -> list[str]:
-    return ["scan", "--hash", "--workers", str(workers), "--verbosity", "0"]
+    return ["scan", "--hash", "--workers", str(workers)]
 
 
 if __name__ == "__main__":

@@ -31,15 +31,15 @@ def main() -> None:
     best = dict.fromkeys(("scan", "rescan", "walk", "insert", "startup"), float("inf"))
     for _ in range(args.repeat):
         _clear_pending()
-        best["scan"] = min(best["scan"], timed(lambda: manage("scan", "-v", "0", env=env))[0])
+        best["scan"] = min(best["scan"], timed(lambda: manage("scan", env=env))[0])
         assert PendingModel.objects.count() == count
-        best["rescan"] = min(best["rescan"], timed(lambda: manage("scan", "-v", "0", env=env))[0])
+        best["rescan"] = min(best["rescan"], timed(lambda: manage("scan", env=env))[0])
         assert PendingModel.objects.count() == count
         seconds, rows = timed(lambda: walk(root))
         best["walk"] = min(best["walk"], seconds)
         _clear_pending()
         best["insert"] = min(best["insert"], timed(lambda rows=rows: raw_insert(rows))[0])
-        startup = timed(lambda: manage("scan", "--type", "vae", "-v", "0", env=env))[0]
+        startup = timed(lambda: manage("scan", "--type", "vae", env=env))[0]
         best["startup"] = min(best["startup"], startup)
     limit = best["walk"] + best["insert"]
     emit(
