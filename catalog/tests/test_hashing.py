@@ -72,3 +72,21 @@ def test_files_hashed_at_the_same_time_each_get_their_own_digest(tmp_path):
         digests = list(pool.map(hashing.sha256_of_file, paths))
 
     assert digests == [hashlib.sha256(data).hexdigest() for data in contents]
+
+
+@pytest.mark.django_db
+def test_cached_hash_is_reused_until_the_file_changes_then_replaced(tmp_path):
+    from catalog.models import FileHash
+    from catalog.services import file_sha256_cached
+
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(b"first")
+    first = file_sha256_cached(path=str(path))
+    FileHash.objects.filter(path=str(path)).update(sha256="0" * 64)  # what a reread would undo
+
+    assert file_sha256_cached(path=str(path)) == "0" * 64
+
+    path.write_bytes(b"second, longer")
+    assert file_sha256_cached(path=str(path)) == hashlib.sha256(b"second, longer").hexdigest()
+    assert FileHash.objects.filter(path=str(path)).count() == 1
+    assert first == hashlib.sha256(b"first").hexdigest()

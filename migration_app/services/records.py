@@ -49,6 +49,9 @@ def catalog_fields_apply(
 
 def catalog_tags_add(*, model: CatalogModel, tags: Iterable[Tag]) -> bool:
     """Add the tags ``model`` does not have yet; True when any was added."""
+    tags = list(tags)
+    if not tags:  # most promoted files have none: spare the query
+        return False
     present = set(model.tags.values_list("pk", flat=True))
     missing = [tag for tag in tags if tag.pk not in present]
     if missing:
