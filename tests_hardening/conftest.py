@@ -10,15 +10,30 @@ from rest_framework.test import APIClient
 
 from catalog.models import CatalogModel
 from config.tokens import api_token_issue
+from imaging.models import SampleImage
 from imaging.services import sample_image_add
 from imaging.tests.pictures import picture
-from migration_app.models import PendingModel
+from migration_app.models import PendingImage, PendingModel
 from migration_app.services.pending import pending_image_add
 from tags.models import Tag
 
 MODEL_SHA = "a" * 64
 # Planted outside the media folder: no response may ever contain it.
 MARKER = b"HARDENING-SECRET-7f3a"
+
+
+def database_state() -> dict:
+    """Every row the API writes, to compare before and after a refused request."""
+    return {
+        "models": list(CatalogModel.objects.order_by("pk").values()),
+        "model_tags": sorted(
+            CatalogModel.tags.through.objects.values_list("catalogmodel_id", "tag_id")
+        ),
+        "tags": list(Tag.objects.order_by("pk").values_list("pk", "name")),
+        "images": list(SampleImage.objects.order_by("pk").values_list("pk", "model_id", "seq")),
+        "pending": list(PendingModel.objects.order_by("pk").values()),
+        "pending_images": list(PendingImage.objects.order_by("pk").values_list("pk", "file_name")),
+    }
 
 
 @dataclass

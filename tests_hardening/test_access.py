@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from tags.models import Tag
+from tests_hardening.conftest import database_state
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIL = "http://evil.example"
@@ -305,3 +306,92 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+# --- every route in token mode ------------------------------------------------------
+
+
+def api_operations() -> list[tuple[str, str]]:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return [
+        (method, path.replace("{sha256}", "a" * 64).replace("{name}", f"{'a' * 64}_0"))
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in {"get", "post", "patch", "put", "delete"}
+    ]
+
+
+OPEN_ROUTES = {"/api/hello", "/api/schema/"}
+
+
+def test_token_mode_refuses_every_other_route_to_anonymous_callers(api, token_mode, world):
+    before = database_state()
+    operations = [op for op in api_operations() if op[1] not in OPEN_ROUTES]
+    assert len(operations) >= 18
+    for method, path in operations:
+        response = getattr(api, method)(path, {}, format="json")
+        assert_json_error(response, 401, "not_authenticated")
+    assert database_state() == before
+
+
+STAFF_ACTIONS = [
+    ("delete", f"/api/images/delete?sha256={'a' * 64}&seq=0", None),
+    ("post", "/api/models/scan", {}),
+    ("post", "/api/migration/migrate_legacy_db", {"legacy_db_path": "/no/such/legacy.db"}),
+    ("post", "/api/migration/import_models", {"id": [1]}),
+    ("post", "/api/migration/import_a_model", {"id": 1}),
+]
+
+
+@pytest.mark.parametrize("method, path, body", STAFF_ACTIONS)
+def test_token_mode_keeps_staff_actions_from_other_users(
+    token_mode, client_for, world, method, path, body
+):
+    before = database_state()
+    response = getattr(client_for("alice"), method)(path, body, format="json")
+    assert_json_error(response, 403, "staff_required")
+    assert database_state() == before
+
+
+def test_token_mode_lets_staff_delete_images_and_scan(token_mode, client_for, world):
+    curator = client_for("curator", staff=True)
+    response = curator.delete(f"/api/images/delete?sha256={world.model.sha256}&seq=0")
+    assert response.status_code == 200
+    assert world.model.images.count() == 1
+    scan = curator.post("/api/models/scan", {}, format="json")
+    assert scan.status_code == 200
+    assert scan.json()["scanned"] == 1
+
+
+def test_token_mode_lets_any_user_upload(token_mode, client_for, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from imaging.tests.pictures import picture
+
+    image = SimpleUploadedFile("x.png", picture(), content_type="image/png")
+    response = client_for("alice").post(
+        "/api/images/upload", {"sha256": world.model.sha256, "image": image}
+    )
+    assert response.status_code == 201
+    assert world.model.images.count() == 3
+
+
+# --- LEGACY_IMPORT_ROOTS ------------------------------------------------------------
+
+
+def test_legacy_import_below_an_allowed_root_works(api, world, settings):
+    from migration_app.tests.conftest import build_legacy_db, legacy_row
+
+    root = world.root / "legacy"
+    root.mkdir()
+    settings.LEGACY_IMPORT_ROOTS = [root.resolve()]
+    rows = [legacy_row(1, "/m/loras/allowed.safetensors", hash_hex="e" * 64)]
+    (root / "nested").mkdir()
+    legacy_db = build_legacy_db(root / "nested" / "legacy.db", rows=rows)
+    response = api.post(
+        "/api/migration/migrate_legacy_db", {"legacy_db_path": str(legacy_db)}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["db_migration"]["migrated"] == 1

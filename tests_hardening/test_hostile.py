@@ -19,13 +19,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from catalog.models import CatalogModel
 from imaging.models import SampleImage
 from imaging.tests.pictures import picture
-from migration_app.models import PendingImage, PendingModel
 from migration_app.tests.conftest import build_legacy_db, legacy_row
-from tags.models import Tag
-from tests_hardening.conftest import MARKER, MODEL_SHA
+from tests_hardening.conftest import MARKER, MODEL_SHA, database_state
 from tests_hardening.counts import COUNTS
 
 A = MODEL_SHA
@@ -84,19 +81,6 @@ HOSTILE_VALUES = [
 
 
 # --- what "nothing changed" means ---------------------------------------------------
-
-
-def database_state() -> dict:
-    return {
-        "models": list(CatalogModel.objects.order_by("pk").values()),
-        "model_tags": sorted(
-            CatalogModel.tags.through.objects.values_list("catalogmodel_id", "tag_id")
-        ),
-        "tags": list(Tag.objects.order_by("pk").values_list("pk", "name")),
-        "images": list(SampleImage.objects.order_by("pk").values_list("pk", "model_id", "seq")),
-        "pending": list(PendingModel.objects.order_by("pk").values()),
-        "pending_images": list(PendingImage.objects.order_by("pk").values_list("pk", "file_name")),
-    }
 
 
 def disk_state(root: Path) -> dict:
