@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import struct
-import zlib
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -20,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from imaging.models import SampleImage
-from imaging.tests.pictures import picture
+from imaging.tests.pictures import bomb_png, picture
 from migration_app.tests.conftest import build_legacy_db, legacy_row
 from tests_hardening.conftest import MARKER, MODEL_SHA, database_state
 from tests_hardening.counts import COUNTS
@@ -363,23 +362,6 @@ def test_an_upload_over_the_limit_is_refused_with_413(guarded, settings):
 # --- pictures that are bombs or lie about what they are -----------------------------
 
 
-def png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims ``width`` x ``height`` pixels."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
-        + chunk(b"IEND", b"")
-    )
-
-
 def gif_claiming(width: int, height: int) -> bytes:
     return (
         b"GIF89a"
@@ -424,7 +406,7 @@ def test_files_lying_about_being_pictures_are_refused(guarded, case):
 
 @pytest.mark.parametrize(
     "bomb",
-    [png_claiming(50_000, 50_000), png_claiming(10_000, 10_000), gif_claiming(65_535, 65_535)],
+    [bomb_png(50_000, 50_000), bomb_png(10_000, 10_000), gif_claiming(65_535, 65_535)],
     ids=["png 2.5G pixels", "png 100M pixels", "gif 4G pixels"],
 )
 def test_decompression_bombs_are_refused_with_400(guarded, bomb):
