@@ -50,6 +50,7 @@ def main() -> None:
             ratio=best["scan"] / limit,
             op="<=",
             target=2.0,
+            note=_without_startup(best["scan"], best["startup"], limit),
         )
     )
     emit(
@@ -60,7 +61,17 @@ def main() -> None:
             ratio=best["rescan"] / best["walk"],
             op="<=",
             target=2.0,
+            note=_without_startup(best["rescan"], best["startup"], best["walk"]),
         )
+    )
+
+
+def _without_startup(seconds: float, startup: float, limit: float) -> str:
+    work = seconds - startup
+    return (
+        f"without the process start-up (Django set-up, checks: {startup:.2f} s, "
+        f"measured as a scan of an empty root) the scan takes {work:.2f} s, "
+        f"{work / limit:.2f}x its limit"
     )
 
 
