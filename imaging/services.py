@@ -10,7 +10,6 @@ UPDATE, on SQLite because every transaction takes the write lock at BEGIN
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -21,6 +20,7 @@ from django.db.models import F, Max
 from catalog.models import CatalogModel
 from config.api import NotFound, ServiceError
 from config.faults import fault_point
+from config.progress import NULL_PROGRESS, Progress
 from imaging import renditions
 from imaging.files import delete_quietly, files_removed_on_rollback, write_file
 from imaging.models import RenditionedImage, SampleImage, renditioned_models
@@ -89,18 +89,18 @@ class RebuildSummary:
 
 
 def renditions_rebuild(
-    *, rebuild_all: bool = False, on_progress: Callable[[int, int], None] | None = None
+    *, rebuild_all: bool = False, progress: Progress = NULL_PROGRESS
 ) -> RebuildSummary:
     """Render the renditions of every image that misses one (or of all images).
 
     Covers every model with renditions (sample and pending images). A bad or
     missing original is counted in ``failed`` and the run goes on.
-    ``on_progress(done, total)`` is called after each image. Writes rendition
-    files only.
+    ``progress`` advances once per image. Writes rendition files only.
     """
     querysets = [model._default_manager.order_by("pk") for model in renditioned_models()]
     total = sum(queryset.count() for queryset in querysets)
     summary = RebuildSummary()
+    progress.start(total)
     for queryset in querysets:
         for image in queryset.iterator(chunk_size=200):
             summary.checked += 1
@@ -111,8 +111,7 @@ def renditions_rebuild(
                 except (ServiceError, OSError) as error:
                     reason = getattr(error, "message", None) or str(error)
                     summary.failed.append(f"{image._meta.label} {image.pk}: {reason}")
-            if on_progress:
-                on_progress(summary.checked, total)
+            progress.advance()
     return summary
 
 

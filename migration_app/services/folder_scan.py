@@ -18,8 +18,8 @@ from django.db import IntegrityError, connection, transaction
 from catalog.services import FileChanged, file_sha256_cached
 from catalog.types import canonical_type
 from config.api import Conflict, InvalidInput, NotConfigured
+from config.progress import NULL_PROGRESS, Progress
 from migration_app.models import PendingModel
-from migration_app.progress import NULL_PROGRESS, Progress
 from migration_app.selectors import BATCH, known_paths
 
 logger = logging.getLogger(__name__)

@@ -17,10 +17,10 @@ from catalog.models import CatalogModel
 from config.api import InvalidInput, UnsupportedMedia
 from config.faults import fault_point
 from config.paths import ConfinedFileSystemStorage, path_is_allowed
+from config.progress import NULL_PROGRESS, Progress
 from imaging.services import files_removed_on_rollback, sample_image_add
 from migration_app.legacy_schema import LegacyData, LegacyModel, legacy_open, legacy_read
 from migration_app.models import PendingModel
-from migration_app.progress import NULL_PROGRESS, Progress
 from migration_app.selectors import catalog_models_by_sha256, known_paths
 from migration_app.services.pending import pending_image_add
 from migration_app.services.records import catalog_fields_apply, catalog_tags_add, record_values

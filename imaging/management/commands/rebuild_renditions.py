@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 from django.core.management.base import BaseCommand
-from tqdm import tqdm
 
+from config.progress import TqdmProgress
 from imaging.services import renditions_rebuild
 
 
@@ -26,13 +24,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, rebuild_all: bool, **options) -> None:
         verbosity = options["verbosity"]
-        with tqdm(file=sys.stderr, unit=" images", disable=verbosity == 0) as bar:
-
-            def on_progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.update(done - bar.n)
-
-            summary = renditions_rebuild(rebuild_all=rebuild_all, on_progress=on_progress)
+        with TqdmProgress(verbosity=verbosity, desc="renditions", unit=" images") as progress:
+            summary = renditions_rebuild(rebuild_all=rebuild_all, progress=progress)
         for failure in summary.failed:
             self.stderr.write(self.style.WARNING(f"Not rendered: {failure}"))
         if verbosity:

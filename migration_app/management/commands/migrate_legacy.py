@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from config.api import ServiceError
-from migration_app.management.progress import TqdmProgress
+from config.progress import TqdmProgress
 from migration_app.services.legacy_import import LegacyImportReport, legacy_db_import
 
 

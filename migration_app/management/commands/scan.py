@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import filesizeformat
 
 from config.api import ServiceError
-from migration_app.management.progress import TqdmProgress
+from config.progress import TqdmProgress
 from migration_app.services.folder_scan import HashResult, folder_scan, pending_files_hash
 
 

@@ -1,11 +1,36 @@
-"""A tqdm progress bar behind the services' Progress protocol, for commands."""
+"""How long-running services report progress, without knowing who listens.
+
+Services take a ``Progress``; the API passes the silent default, commands pass
+a ``TqdmProgress`` bar.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Protocol
 
 from tqdm import tqdm
+
+
+class Progress(Protocol):
+    """Receives the size of a job, then its advances (rows, files or bytes)."""
+
+    def start(self, total: int | None) -> None: ...
+
+    def advance(self, amount: int = 1) -> None: ...
+
+
+class NullProgress:
+    """The default listener: the API reports nothing while it works."""
+
+    def start(self, total: int | None) -> None:
+        pass
+
+    def advance(self, amount: int = 1) -> None:
+        pass
+
+
+NULL_PROGRESS = NullProgress()
 
 
 class TqdmProgress:
