@@ -200,42 +200,73 @@ def folder_scan(*, model_type: str | None = None, progress: Progress = NULL_PROG
     return result
 
 
+# The columns a scan sets per file; every other column gets its model default.
+_SCANNED_COLUMNS = ("path", "name", "type", "size_bytes", "created_at")
+
+
 def _pending_insert(found: list[FoundFile]) -> list[int]:
-    """Insert a pending model per file, in multi-row INSERT ... RETURNING statements.
+    """Insert a pending model per file, a batch per INSERT ... RETURNING; the new ids.
 
     Not bulk_create: preparing 100,000 model instances field by field took
-    three quarters of a scan (docs/PERFORMANCE.md). The other columns get
-    their model defaults, prepared once. Returns the new ids in order.
+    three quarters of a scan (docs/PERFORMANCE.md). The defaults of the other
+    columns are prepared once. PostgreSQL gets the batch as one array per
+    column (unnest): its client-side parameter binding made a multi-row
+    VALUES of 100,000 rows take 16 s instead of 3 s.
     """
+    rows = [
+        (item.path, os.path.basename(item.path), item.type, item.size_bytes, item.mtime_ns // 10**6)
+        for item in found
+    ]
     fields = [field for field in PendingModel._meta.concrete_fields if not field.primary_key]
     template = PendingModel()
-    defaults = [
-        field.get_db_prep_save(field.pre_save(template, add=True), connection) for field in fields
-    ]
-    slots = {field.attname: index for index, field in enumerate(fields)}
-    table = connection.ops.quote_name(PendingModel._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    defaults = {
+        field.attname: field.get_db_prep_save(field.pre_save(template, add=True), connection)
+        for field in fields
+    }
+    quote = connection.ops.quote_name
+    head = (
+        f"INSERT INTO {quote(PendingModel._meta.db_table)} "
+        f"({', '.join(quote(field.column) for field in fields)}) "
+    )
+    tail = f" RETURNING {quote(PendingModel._meta.pk.column)}"
+    source = _unnest_source if connection.vendor == "postgresql" else _values_source
     ids: list[int] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(found), BATCH):
-            chunk = found[start : start + BATCH]
-            params: list = []
-            for found_file in chunk:
-                row = list(defaults)
-                row[slots["path"]] = found_file.path
-                row[slots["name"]] = os.path.basename(found_file.path)
-                row[slots["type"]] = found_file.type
-                row[slots["size_bytes"]] = found_file.size_bytes
-                row[slots["created_at"]] = found_file.mtime_ns // 1_000_000
-                params.extend(row)
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))} "
-                f"RETURNING {connection.ops.quote_name(PendingModel._meta.pk.column)}",
-                params,
-            )
+        for start in range(0, len(rows), BATCH):
+            sql, params = source(fields, defaults, rows[start : start + BATCH])
+            cursor.execute(head + sql + tail, params)
             ids.extend(pk for (pk,) in cursor.fetchall())
     return ids
+
+
+def _values_source(fields: list, defaults: dict, rows: list[tuple]) -> tuple[str, list]:
+    """VALUES (...), (...): one placeholder per column of each row."""
+    slots = [
+        _SCANNED_COLUMNS.index(f.attname) if f.attname in _SCANNED_COLUMNS else None for f in fields
+    ]
+    params = [
+        row[slot] if slot is not None else defaults[field.attname]
+        for row in rows
+        for field, slot in zip(fields, slots, strict=True)
+    ]
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return "VALUES " + ", ".join([row_sql] * len(rows)), params
+
+
+def _unnest_source(fields: list, defaults: dict, rows: list[tuple]) -> tuple[str, list]:
+    """SELECT ... FROM unnest(one array per scanned column): five parameters per batch."""
+    by_name = {field.attname: field for field in fields}
+    arrays = [f"%s::{by_name[name].db_type(connection)}[]" for name in _SCANNED_COLUMNS]
+    select = [
+        f"u.{field.attname}" if field.attname in _SCANNED_COLUMNS else "%s" for field in fields
+    ]
+    params = [defaults[f.attname] for f in fields if f.attname not in _SCANNED_COLUMNS]
+    params += [list(column) for column in zip(*rows, strict=True)]
+    sql = (
+        f"SELECT {', '.join(select)} FROM unnest({', '.join(arrays)}) "
+        f"AS u({', '.join(_SCANNED_COLUMNS)})"
+    )
+    return sql, params
 
 
 def pending_files_hash(*, workers: int = 2, progress: Progress = NULL_PROGRESS) -> HashResult:
