@@ -66,8 +66,8 @@ def main() -> None:
 
     with connection.execute_wrapper(record):  # also the warm-up round
         promote()
-    savepoints = ("SAVEPOINT", "RELEASE")
-    statements = sum(not sql.startswith(savepoints) for sql in executed) / count
+    transaction_control = ("BEGIN", "SAVEPOINT", "RELEASE")
+    statements = sum(not sql.startswith(transaction_control) for sql in executed) / count
     query = _orm_query_seconds()
     best_promote = best_hash = float("inf")
     for _ in range(args.repeat):
