@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class TagsConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'tags'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "tags"
