@@ -101,7 +101,8 @@ def _run_one(name: str, folder: Path, args: argparse.Namespace) -> list[Row]:
         if process.wait() != 0:
             raise RuntimeError(f"exit status {process.returncode}")
     print(f"   ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
-    shutil.rmtree(folder, ignore_errors=True)
+    if not args.keep:  # one benchmark's datasets at a time on disk
+        shutil.rmtree(folder, ignore_errors=True)
     return rows
 
 
