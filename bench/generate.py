@@ -139,17 +139,6 @@ def pictures(folder: Path, *, count: int, size: tuple[int, int] = (768, 512)) ->
     return paths
 
 
-LEGACY_SCHEMA = """
-CREATE TABLE models (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, name TEXT,
-    type TEXT NOT NULL, size_bytes INTEGER, hash_hex TEXT NOT NULL,
-    created_at INTEGER NOT NULL, meta_json TEXT, extra_json TEXT);
-CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, color TEXT,
-    created_at INTEGER);
-CREATE TABLE model_tags (model_id INTEGER, tag_id INTEGER, PRIMARY KEY (model_id, tag_id));
-CREATE TABLE directories (id INTEGER PRIMARY KEY, path TEXT);
-CREATE TABLE schema_version (version INTEGER);
-INSERT INTO schema_version VALUES (3);
-"""
 LEGACY_TYPES = ("lora", "checkpoint", "vae", "embedding", "upscale", "controlnet")
 
 
@@ -158,8 +147,11 @@ def legacy_database(path: Path, *, rows: int, image_names: list[str] = ()) -> Pa
 
     The first ``len(image_names)`` models each reference one of those images.
     """
+    # Imported here: the other generators run without Django set up.
+    from migration_app.legacy_schema import LEGACY_DDL
+
     connection = sqlite3.connect(path)
-    connection.executescript(LEGACY_SCHEMA)
+    connection.executescript(LEGACY_DDL)
     connection.executemany(
         "INSERT INTO tags (id, name, color, created_at) VALUES (?, ?, '', 0)",
         [(n + 1, f"Legacy Tag {n:02d}") for n in range(40)],

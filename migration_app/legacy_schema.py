@@ -32,6 +32,22 @@ REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
     "model_tags": frozenset({"model_id", "tag_id"}),
 }
 
+# The legacy tool's schema, as SPEC.md gives it: what the import expects, and
+# what tests and benchmarks build legacy databases from.
+LEGACY_DDL = """
+CREATE TABLE models (
+    id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, name TEXT, type TEXT NOT NULL,
+    size_bytes INTEGER, hash_hex TEXT NOT NULL, created_at INTEGER NOT NULL,
+    meta_json TEXT, extra_json TEXT
+);
+CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, color TEXT,
+                   created_at INTEGER);
+CREATE TABLE model_tags (model_id INTEGER, tag_id INTEGER, PRIMARY KEY (model_id, tag_id));
+CREATE TABLE directories (id INTEGER PRIMARY KEY, path TEXT);
+CREATE TABLE schema_version (version INTEGER);
+INSERT INTO schema_version VALUES (3);
+"""
+
 # Column sizes of the catalog and pending tables (catalog.models, migration_app.models).
 MAX_PATH = 4096
 MAX_NAME = 512

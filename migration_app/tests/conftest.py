@@ -11,20 +11,7 @@ from pathlib import Path
 import pytest
 
 from imaging.tests.pictures import picture
-
-LEGACY_SCHEMA = """
-CREATE TABLE models (
-    id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, name TEXT, type TEXT NOT NULL,
-    size_bytes INTEGER, hash_hex TEXT NOT NULL, created_at INTEGER NOT NULL,
-    meta_json TEXT, extra_json TEXT
-);
-CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, color TEXT,
-                   created_at INTEGER);
-CREATE TABLE model_tags (model_id INTEGER, tag_id INTEGER, PRIMARY KEY (model_id, tag_id));
-CREATE TABLE directories (id INTEGER PRIMARY KEY, path TEXT);
-CREATE TABLE schema_version (version INTEGER);
-INSERT INTO schema_version VALUES (3);
-"""
+from migration_app.legacy_schema import LEGACY_DDL
 
 H1 = "1" * 64
 H2 = "2" * 64
@@ -57,7 +44,7 @@ def legacy_row(
 def build_legacy_db(path: Path, rows=(), tags=(), links=()) -> Path:
     connection = sqlite3.connect(path)
     with connection:
-        connection.executescript(LEGACY_SCHEMA)
+        connection.executescript(LEGACY_DDL)
         connection.executemany("INSERT INTO models VALUES (?,?,?,?,?,?,?,?,?)", rows)
         connection.executemany(
             "INSERT INTO tags (id, name, color, created_at) VALUES (?, ?, '#fff', 0)", tags
