@@ -57,7 +57,13 @@ INSTALLED_APPS = [
     "catalog",
     "imaging",
     "migration_app",
+    "jobs",
     "config",
+    # The task framework (django-tasks, Django 6's django.tasks backported) and its engines.
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
+    "django_tasks_rq",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +209,36 @@ SPECTACULAR_SETTINGS = {
         "config.schema.add_error_responses",
     ],
 }
+
+# Jobs (docs/jobs.md): the embedded engine keeps its queue in this database and
+# `manage.py jobs_worker` (started by bin/serve) runs it; JOBS_BACKEND=rq sends
+# jobs to RQ on Redis, run by `bin/serve --worker` on any number of machines.
+JOBS_BACKEND = env_choice("JOBS_BACKEND", ("db", "rq"), "db")
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+if JOBS_BACKEND == "rq" and not os.environ.get("REDIS_URL", "").strip():
+    raise ImproperlyConfigured("JOBS_BACKEND=rq needs REDIS_URL (e.g. redis://127.0.0.1:6379/0).")
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "db": "django_tasks_db.DatabaseBackend",
+            "rq": "django_tasks_rq.RQBackend",
+        }[JOBS_BACKEND],
+        "QUEUES": ["default"],
+    }
+}
+# No time limit (RQ's default kills a job after 180 s): a hash of several TB runs
+# for hours; a lost worker is found by the job's own heartbeat instead.
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1}}
+RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
+# A running job writes its heartbeat this often; one whose heartbeat is older than
+# JOBS_STALE_SECONDS has lost its worker and is queued again (resumable kinds, at
+# most JOBS_MAX_ATTEMPTS runs in all) or failed as interrupted.
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10, minimum=1)
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 60, minimum=2)
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3, minimum=1)
+# Progress (and the cancel flag) is written/read at most this often: a few times a
+# second, and at least every 2 s while work advances.
+JOBS_PROGRESS_MIN_INTERVAL = 0.25
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,7 @@ from django.shortcuts import render
 from catalog.models import CatalogModel
 from catalog.selectors import model_types
 from imaging.models import SampleImage
+from jobs.models import ACTIVE_STATES, Job
 from migration_app.models import PendingModel
 from tags.models import Tag
 
@@ -16,5 +17,6 @@ def landing_page(request: HttpRequest) -> HttpResponse:
         "pending_count": PendingModel.objects.count(),
         "tag_count": Tag.objects.count(),
         "type_count": len(model_types()),
+        "active_jobs": Job.objects.filter(state__in=ACTIVE_STATES).count(),
     }
     return render(request, "landing.html", context)

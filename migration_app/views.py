@@ -12,6 +12,8 @@ from rest_framework.views import APIView
 
 from config.api import NotFound, validated
 from imaging.responses import parse_quality, rendition_response
+from jobs.serializers import JobSerializer
+from jobs.views import RESPOND_ASYNC_PARAMETER, submit_async, wants_async
 from migration_app.selectors import pending_image_find, pending_model_get, pending_model_list
 from migration_app.serializers import (
     LegacyImportRequestSerializer,
@@ -76,10 +78,13 @@ class LegacyImportView(APIView):
 
     @extend_schema(
         request=LegacyImportRequestSerializer,
-        responses=LegacyImportResponseSerializer,
+        parameters=[RESPOND_ASYNC_PARAMETER],
+        responses={200: LegacyImportResponseSerializer, 202: JobSerializer},
         summary="Stage 1: import the legacy SQLite database",
     )
     def post(self, request: Request) -> Response:
+        if wants_async(request):
+            return submit_async(request, kind="legacy_import", params=request.data)
         data = validated(LegacyImportRequestSerializer, request.data)
         report = legacy_db_import(
             db_path=data["legacy_db_path"],
@@ -94,10 +99,13 @@ class PromoteView(APIView):
 
     @extend_schema(
         request=PromoteRequestSerializer,
-        responses={207: PromoteResponseSerializer},
+        parameters=[RESPOND_ASYNC_PARAMETER],
+        responses={207: PromoteResponseSerializer, 202: JobSerializer},
         summary="Stage 2: promote pending models into the catalog",
     )
     def post(self, request: Request) -> Response:
+        if wants_async(request):
+            return submit_async(request, kind="promote", params=request.data)
         data = validated(PromoteRequestSerializer, request.data)
         outcomes = pending_models_promote(ids=data["id"], strategy=data["conflict_strategy"])
         return Response(promotion_body(outcomes), status=207)
@@ -126,18 +134,12 @@ class ScanView(APIView):
 
     @extend_schema(
         request=ScanRequestSerializer,
-        responses=ScanResponseSerializer,
+        parameters=[RESPOND_ASYNC_PARAMETER],
+        responses={200: ScanResponseSerializer, 202: JobSerializer},
         summary="Stage the model files found under the configured roots",
     )
     def post(self, request: Request) -> Response:
+        if wants_async(request):
+            return submit_async(request, kind="scan", params=request.data)
         data = validated(ScanRequestSerializer, request.data)
-        result = folder_scan(model_type=data.get("type") or None)
-        return Response(
-            {
-                "status": "success",
-                "scanned": result.scanned,
-                "pending_added": result.pending_added,
-                "skipped": result.skipped,
-                "pending_ids": result.pending_ids,
-            }
-        )
+        return Response(folder_scan(model_type=data.get("type") or None).as_dict())

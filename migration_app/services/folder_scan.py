@@ -52,12 +52,30 @@ class ScanResult:
     # Configured folders that do not exist or cannot be listed.
     missing_roots: list[str] = field(default_factory=list)
 
+    def as_dict(self) -> dict:
+        """The scan report (POST /api/models/scan and the scan job's result)."""
+        return {
+            "status": "success",
+            "scanned": self.scanned,
+            "pending_added": self.pending_added,
+            "skipped": self.skipped,
+            "pending_ids": self.pending_ids,
+        }
+
 
 @dataclass
 class HashResult:
     hashed: int = 0
     bytes: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+    def as_dict(self) -> dict:
+        """The hash job's result."""
+        return {
+            "hashed": self.hashed,
+            "bytes": self.bytes,
+            "failed": [{"path": path, "error": reason} for path, reason in self.failed],
+        }
 
 
 def scan_roots(*, model_type: str | None = None) -> list[tuple[str, str]]:
@@ -269,15 +287,21 @@ def _unnest_source(fields: list, defaults: dict, rows: list[tuple]) -> tuple[str
     return sql, params
 
 
-def pending_files_hash(*, workers: int = 2, progress: Progress = NULL_PROGRESS) -> HashResult:
-    """Hash every pending file through the hash cache and record its sha256.
+def pending_files_hash(
+    *, workers: int = 2, unhashed_only: bool = False, progress: Progress = NULL_PROGRESS
+) -> HashResult:
+    """Hash every pending file (``unhashed_only``: those without a sha256 yet)
+    through the hash cache and record its sha256.
 
     ``workers`` threads read files at the same time (hashlib releases the GIL).
     A file whose stat matches the cache is not read again. A file that is
     missing, unreadable or written to while read is listed in ``failed``.
     Writes FileHash rows and PendingModel.sha256.
     """
-    rows = list(PendingModel.objects.order_by("pk").values_list("pk", "path", "size_bytes"))
+    pending = PendingModel.objects.order_by("pk")
+    if unhashed_only:
+        pending = pending.filter(sha256="")
+    rows = list(pending.values_list("pk", "path", "size_bytes"))
     progress.start(sum(size for _, _, size in rows))
     result = HashResult()
     threaded = workers > 1

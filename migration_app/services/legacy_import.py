@@ -66,6 +66,11 @@ class LegacyImportReport:
         }
 
 
+# Rows written per transaction: short enough that SQLite's write lock is never
+# held for long, long enough that commits cost little.
+ROWS_PER_TRANSACTION = 50
+
+
 def _warn(message: str) -> None:
     # Each problem is logged as it is met; the counts alone go into the report.
     logger.warning("Legacy import: %s", message)
@@ -88,7 +93,8 @@ def legacy_db_import(
     The file is opened read-only and read completely before anything is
     written. Hashed rows become (or merge into) catalog models with their first
     legacy image; unhashed rows become pending models with their images, unless
-    their path is already known. All of it is one transaction; a second run
+    their path is already known. Rows are committed 50 to a transaction, so
+    a cancelled or interrupted import keeps whole rows only; a second run
     changes nothing. ``dry_run`` does the work and rolls it back.
 
     Raises InvalidInput, with nothing written, for a path that is not an
@@ -97,8 +103,7 @@ def legacy_db_import(
     API) a path outside those folders. Writes catalog, pending, tag and image rows, and image files
     under ``images/`` and ``pending/`` (removed again if the import fails).
     """
-    _confine(allowed_roots, legacy_db_path=db_path, legacy_images_dir=images_dir)
-    images = _images_storage(images_dir, allowed_roots)
+    images = legacy_db_check(db_path=db_path, images_dir=images_dir, allowed_roots=allowed_roots)
     connection = legacy_open(db_path)
     try:
         data = legacy_read(connection, str(db_path))
@@ -106,14 +111,30 @@ def legacy_db_import(
         connection.close()
     importer = _LegacyImport(data, images)
     progress.start(len(data.models))
+    if not dry_run:
+        importer.run(progress)
+        return importer.report
     try:
         with files_removed_on_rollback(), transaction.atomic():
             importer.run(progress)
-            if dry_run:
-                raise _DryRun
+            raise _DryRun
     except _DryRun:
         pass
     return importer.report
+
+
+def legacy_db_check(
+    *, db_path: Any, images_dir: Any = None, allowed_roots: Sequence[Path] = ()
+) -> FileSystemStorage | None:
+    """Check the paths of an import before any work; the images folder's storage.
+
+    Raises InvalidInput for a path outside ``allowed_roots``, a database that
+    is not a readable legacy SQLite file, or an images folder that does not exist.
+    """
+    _confine(allowed_roots, legacy_db_path=db_path, legacy_images_dir=images_dir)
+    images = _images_storage(images_dir, allowed_roots)
+    legacy_open(db_path).close()
+    return images
 
 
 def _confine(allowed_roots: Sequence[Path], **paths: Any) -> None:
@@ -155,21 +176,35 @@ class _LegacyImport:
             _warn(f"model row {row.legacy_id} not imported: {row.reason}.")
 
     def run(self, progress: Progress) -> None:
-        self._map_tags()
+        """Tags first, then the rows a chunk per transaction, each chunk reported once committed.
+
+        Short transactions keep SQLite's single write lock free for the web
+        server and the job worker, and let a cancelled or killed import keep
+        what it finished; a re-run skips it (an import is idempotent).
+        """
         self.known_paths = known_paths(row.path for row in self.data.models if not row.sha256)
         self.catalog = catalog_models_by_sha256(row.sha256 for row in self.data.models)
-        for row in self.data.models:
-            if not row.metadata_readable:
-                _warn(
-                    f"model row {row.legacy_id}: extra_json is not a JSON object; "
-                    "imported without metadata."
-                )
-            if row.sha256:
-                self._import_hashed(row)
-            else:
-                self._import_unhashed(row)
-            progress.advance()
-            fault_point("legacy_import_row")  # crash tests: "legacy_import_row:N"
+        rows = self.data.models
+        for start in range(0, max(len(rows), 1), ROWS_PER_TRANSACTION):
+            chunk = rows[start : start + ROWS_PER_TRANSACTION]
+            with files_removed_on_rollback(), transaction.atomic():
+                if start == 0:
+                    self._map_tags()  # with the first rows: no tag survives without them
+                for row in chunk:
+                    self._import_row(row)
+            progress.advance(len(chunk))
+
+    def _import_row(self, row: LegacyModel) -> None:
+        if not row.metadata_readable:
+            _warn(
+                f"model row {row.legacy_id}: extra_json is not a JSON object; "
+                "imported without metadata."
+            )
+        if row.sha256:
+            self._import_hashed(row)
+        else:
+            self._import_unhashed(row)
+        fault_point("legacy_import_row")  # crash tests: "legacy_import_row:N"
 
     def _map_tags(self) -> None:
         """Legacy tag id -> tag, matched by name without regard to case."""

@@ -13,6 +13,7 @@ from catalog.models import CatalogModel
 from catalog.services import FileChanged, file_sha256_cached
 from config.api import InvalidInput, ServiceError
 from config.faults import fault_point
+from config.progress import NULL_PROGRESS, Progress
 from imaging.services import files_removed_on_rollback, sample_image_add
 from migration_app.models import PendingModel
 from migration_app.services.pending import pending_image_content
@@ -66,16 +67,22 @@ def strategy_clean(value: Any) -> str | None:
     return text
 
 
-def pending_models_promote(*, ids: list[int], strategy: str | None) -> list[PromotionOutcome]:
+def pending_models_promote(
+    *, ids: list[int], strategy: str | None, progress: Progress = NULL_PROGRESS
+) -> list[PromotionOutcome]:
     """Promote each distinct id in order, each in its own transaction.
 
-    One item's failure never undoes another's success. Writes what
+    One item's failure never undoes another's success; ``progress`` advances
+    once per item, after its transaction committed. Writes what
     ``pending_model_promote`` writes.
     """
-    return [
-        pending_model_promote(pending_id=pending_id, strategy=strategy)
-        for pending_id in dict.fromkeys(ids)
-    ]
+    distinct = list(dict.fromkeys(ids))
+    progress.start(len(distinct))
+    outcomes = []
+    for pending_id in distinct:
+        outcomes.append(pending_model_promote(pending_id=pending_id, strategy=strategy))
+        progress.advance()
+    return outcomes
 
 
 def promotion_body(outcomes: list[PromotionOutcome]) -> dict[str, Any]:
