@@ -27,11 +27,32 @@ class CatalogModel(models.Model):
     prompt_negative = models.TextField(blank=True)
     extra_meta = models.JSONField(default=dict, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="catalog_models")
+    # What the file's header says about it (catalog.fileinfo): the API's ``file``
+    # record. The columns below repeat the parts that are filtered or looked up,
+    # so lists and lookups never read this JSON.
+    file_info = models.JSONField(default=dict, blank=True)
+    architecture = models.CharField(max_length=32, blank=True)
+    base_model = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=32, blank=True)
+    # Short hashes that image metadata and model sites quote (docs/file-intelligence.md).
+    autov1 = models.CharField(max_length=8, blank=True)
+    autov2 = models.CharField(max_length=10, blank=True)
+    autov3 = models.CharField(max_length=12, blank=True)
+    tensor_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["name", "sha256"]
         verbose_name = "catalog model"
-        indexes = [models.Index(fields=["path"], name="catalog_path_idx")]
+        indexes = [
+            models.Index(fields=["path"], name="catalog_path_idx"),
+            models.Index(fields=["architecture"], name="catalog_arch_idx"),
+            models.Index(fields=["base_model"], name="catalog_base_model_idx"),
+            models.Index(fields=["kind"], name="catalog_kind_idx"),
+            models.Index(fields=["autov1"], name="catalog_autov1_idx"),
+            models.Index(fields=["autov2"], name="catalog_autov2_idx"),
+            models.Index(fields=["autov3"], name="catalog_autov3_idx"),
+            models.Index(fields=["tensor_sha256"], name="catalog_tensor_sha256_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -53,6 +74,9 @@ class FileHash(models.Model):
     size_bytes = models.BigIntegerField()
     mtime_ns = models.BigIntegerField()
     sha256 = models.CharField(max_length=64, validators=[sha256_validator])
+    # SHA-256 of a safetensors file's bytes after its header, from the same read;
+    # empty for other formats and for rows cached before it was computed.
+    tensor_sha256 = models.CharField(max_length=64, blank=True)
     hashed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

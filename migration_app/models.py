@@ -20,6 +20,14 @@ class PendingModel(models.Model):
     prompt_negative = models.TextField(blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="pending_models")
     staged_at = models.DateTimeField(auto_now_add=True)
+    # The file's modification time when it was staged (0: unknown, e.g. from the
+    # legacy database): a re-scan reads the header again only when it changed.
+    mtime_ns = models.BigIntegerField(default=0)
+    # What the file's header says about it (catalog.fileinfo): the API's ``file``.
+    file_info = models.JSONField(default=dict, blank=True)
+    architecture = models.CharField(max_length=32, blank=True)
+    base_model = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["id"]
