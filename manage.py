@@ -6,17 +6,17 @@ import sys
 
 
 def main():
-    """Run administrative tasks."""
+    """Run administrative tasks; a configuration problem is one sentence (config/cli.py)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     try:
-        from django.core.management import execute_from_command_line
+        from config.cli import run_manage
     except ImportError as exc:
         raise ImportError(
             "Couldn't import Django. Are you sure it's installed and "
             "available on your PYTHONPATH environment variable? Did you "
             "forget to activate a virtual environment?"
         ) from exc
-    execute_from_command_line(sys.argv)
+    run_manage(sys.argv)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,20 @@ def env_choice(
     return value
 
 
+def env_time_zone(name: str, default: str, environ: Mapping[str, str] = os.environ) -> str:
+    """An IANA time zone name such as Europe/Berlin, checked against the zone database."""
+    import zoneinfo
+
+    value = environ.get(name, "").strip() or default
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"{name} must be a time zone name such as UTC or Europe/Berlin, not {value!r}."
+        ) from None
+    return value
+
+
 def env_list(name: str, default: list[str], environ: Mapping[str, str] = os.environ) -> list[str]:
     raw = environ.get(name)
     if raw is None or not raw.strip():

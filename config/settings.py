@@ -15,6 +15,7 @@ from config.env import (
     env_int,
     env_list,
     env_str,
+    env_time_zone,
     model_roots_from,
     proxy_ssl_header_from,
     secret_key_from,
@@ -23,7 +24,13 @@ from config.paths import path_roots_from
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data"))).expanduser().resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+try:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise ImproperlyConfigured(
+        f"DATA_DIR must be a folder this user can create and write; {DATA_DIR}: "
+        f"{exc.strerror or exc}."
+    ) from None
 
 SECRET_KEY = secret_key_from(DATA_DIR)
 DEBUG = env_bool("DEBUG", False)
@@ -121,8 +128,15 @@ def _database() -> dict:
         }
     try:
         database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL ({exc}).") from None
+    except ValueError:
+        # Not the parser's message: it lists every scheme it knows, and the
+        # value itself may hold a password.
+        scheme = url.partition("://")[0] if "://" in url else ""
+        raise ImproperlyConfigured(
+            "DATABASE_URL must be a database URL such as "
+            "postgres://user:password@127.0.0.1:5432/modellib or sqlite:////abs/path/db.sqlite3"
+            + (f", and its scheme {scheme!r} is not one." if scheme else ".")
+        ) from None
     database["TEST"] = {"NAME": f"test_{database['NAME']}_{os.getpid()}"}
     return database
 
@@ -138,7 +152,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The admin shows dates in this zone; the API keeps epoch milliseconds and UTC.
+TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
