@@ -159,3 +159,20 @@ def test_engine_refusal_fails_the_job_with_a_clear_503(api, loras, settings):
     assert "rq" in response.json()["error"] and "did not take the job" in response.json()["error"]
     job = Job.objects.get()
     assert job.state == "failed" and job.finished_at is not None
+
+
+def test_commands_submit_themselves_with_background(loras, run_worker, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    call_command("scan", "--background", "--hash")
+    out = capsys.readouterr().out
+    assert "Submitted scan job" in out and "Submitted hash job" in out
+    assert PendingModel.objects.count() == 0
+    run_worker()
+    assert [job.state for job in Job.objects.order_by("pk")] == ["succeeded", "succeeded"]
+    assert not PendingModel.objects.filter(sha256="").exists()
+    with pytest.raises(CommandError, match="No file at /nope.db"):
+        call_command("migrate_legacy", "/nope.db", "--background")
+    call_command("rebuild_renditions", "--background")
+    assert "Submitted rebuild_renditions job" in capsys.readouterr().out

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 
 from config.progress import TqdmProgress
 from imaging.services import renditions_rebuild
+from jobs.commands import BACKGROUND_HELP, submit_from_command
 
 
 class Command(BaseCommand):
@@ -21,8 +22,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Rebuild every image's renditions, not only missing ones.",
         )
+        parser.add_argument("--background", action="store_true", help=BACKGROUND_HELP)
 
-    def handle(self, *args, rebuild_all: bool, **options) -> None:
+    def handle(self, *args, rebuild_all: bool, background: bool, **options) -> None:
+        if background:
+            submit_from_command(self, kind="rebuild_renditions", params={"all": rebuild_all})
+            return
         verbosity = options["verbosity"]
         with TqdmProgress(verbosity=verbosity, desc="renditions", unit=" images") as progress:
             summary = renditions_rebuild(rebuild_all=rebuild_all, progress=progress)

@@ -7,6 +7,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from config.api import ServiceError
 from config.progress import TqdmProgress
+from jobs.commands import BACKGROUND_HELP, submit_from_command
 from migration_app.services.legacy_import import LegacyImportReport, legacy_db_import
 
 
@@ -22,8 +23,28 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Do the whole import, then roll it back."
         )
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help=BACKGROUND_HELP
+            + " Paths are then confined to LEGACY_IMPORT_ROOTS, as for the API.",
+        )
 
-    def handle(self, *args, legacy_db: str, images_dir: str | None, dry_run: bool, **options):
+    def handle(
+        self,
+        *args,
+        legacy_db: str,
+        images_dir: str | None,
+        dry_run: bool,
+        background: bool,
+        **options,
+    ):
+        if background:
+            if dry_run:
+                raise CommandError("--dry-run and --background cannot be used together.")
+            params = {"legacy_db_path": legacy_db, "legacy_images_dir": images_dir}
+            submit_from_command(self, kind="legacy_import", params=params)
+            return
         verbosity = options["verbosity"]
         try:
             # Problems are logged as they are met; print them above the bar.

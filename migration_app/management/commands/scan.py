@@ -7,6 +7,7 @@ from django.template.defaultfilters import filesizeformat
 
 from config.api import ServiceError
 from config.progress import TqdmProgress
+from jobs.commands import BACKGROUND_HELP, submit_from_command
 from migration_app.services.folder_scan import HashResult, folder_scan, pending_files_hash
 
 
@@ -27,10 +28,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=2, help="Files hashed at the same time (default 2)."
         )
+        parser.add_argument("--background", action="store_true", help=BACKGROUND_HELP)
 
-    def handle(self, *args, model_type: str | None, hash_files: bool, workers: int, **options):
+    def handle(
+        self,
+        *args,
+        model_type: str | None,
+        hash_files: bool,
+        workers: int,
+        background: bool,
+        **options,
+    ):
         if workers < 1:
             raise CommandError("--workers must be 1 or more.")
+        if background:
+            submit_from_command(self, kind="scan", params={"type": model_type})
+            if hash_files:
+                # Queued after the scan; the worker runs jobs in order.
+                submit_from_command(self, kind="hash", params={"workers": workers})
+            return
         verbosity = options["verbosity"]
         try:
             with TqdmProgress(verbosity=verbosity, desc="scanning", unit=" files") as progress:
