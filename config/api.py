@@ -11,9 +11,11 @@ import logging
 import re
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
+from django.http.request import split_domain_port
 from rest_framework import exceptions as drf
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -156,6 +158,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(error_body("Permission denied.", "permission_denied"), status=403)
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body("The request body is too large.", "too_large"), status=413)
+    if isinstance(exc, DisallowedHost):
+        return Response(host_refusal_body(context["request"]), 400)
     if isinstance(exc, SuspiciousOperation):
         return Response(error_body("The request was refused as unsafe.", "bad_request"), 400)
     if isinstance(exc, drf.APIException):
@@ -175,7 +179,25 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 # Django-level handlers (config/urls.py): for requests that never reach a DRF
 # view, such as unknown routes or a Host header outside ALLOWED_HOSTS.
 def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    if isinstance(exception, DisallowedHost):
+        return JsonResponse(host_refusal_body(request), status=400)
     return JsonResponse(error_body("Bad request.", "bad_request"), status=400)
+
+
+def host_refusal_body(request: HttpRequest) -> dict[str, Any]:
+    """Why a request's Host header was refused, and which variable admits it."""
+    raw = request.META.get("HTTP_X_FORWARDED_HOST" if settings.USE_X_FORWARDED_HOST else "", "")
+    raw = raw or request.META.get("HTTP_HOST", "") or request.META.get("SERVER_NAME", "")
+    domain, _port = split_domain_port(raw)
+    if not domain:
+        return error_body(
+            f"The Host header {raw[:100]!r} is not a valid host name.", "host_not_allowed"
+        )
+    return error_body(
+        f"Host {domain[:100]!r} is not allowed; set ALLOWED_HOSTS to include it "
+        "(a comma-separated list of host names).",
+        "host_not_allowed",
+    )
 
 
 def json_permission_denied(

@@ -260,4 +260,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    # A request for a host outside ALLOWED_HOSTS: one line, not a traceback each.
+    "filters": {"one_line_refusals": {"()": "config.logs.OneLineRefusals"}},
+    "loggers": {"django.security.DisallowedHost": {"filters": ["one_line_refusals"]}},
 }

@@ -67,7 +67,7 @@ def test_a_host_outside_allowed_hosts_is_refused_as_json(api, host):
     # What stops DNS rebinding: a page on evil.example resolving to 127.0.0.1
     # still sends Host: evil.example.
     response = api.post("/api/tags_add", {"newtags": ["x"]}, format="json", HTTP_HOST=host)
-    assert_json_error(response, 400, "bad_request")
+    assert_json_error(response, 400, "host_not_allowed")
     assert tag_names() == []
 
 

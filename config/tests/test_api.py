@@ -75,7 +75,8 @@ def test_a_disallowed_host_header_is_a_json_400(path):
     client = APIClient(HTTP_HOST="attacker.example")
     client.raise_request_exception = False
 
-    assert_json_error(client.get(path), 400, "bad_request")
+    body = assert_json_error(client.get(path), 400, "host_not_allowed")
+    assert body["error"].startswith("Host 'attacker.example' is not allowed; set ALLOWED_HOSTS")
 
 
 # --- CORS -------------------------------------------------------------------------
