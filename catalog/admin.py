@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 
 from catalog.models import CatalogModel, FileHash
+from config.admin import epoch_ms_display
 from tags.models import Tag
 
 
@@ -29,7 +30,7 @@ class CatalogModelAdmin(admin.ModelAdmin):
     inlines: list = []
     fieldsets = [
         (None, {"fields": ["sha256", "name", "type", "path", "tags"]}),
-        ("File", {"fields": ["size_bytes", "created_at"]}),
+        ("File", {"fields": ["size_bytes", "created"]}),
         (
             "Metadata",
             {
@@ -51,7 +52,8 @@ class CatalogModelAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: CatalogModel | None = None):
         # The sha256 is the identity of the file's bytes: set once, never edited.
-        return ["sha256"] if obj is not None else []
+        # created_at is epoch milliseconds (the API's form): shown as a date instead.
+        return ["sha256", "created"] if obj is not None else ["created"]
 
     @admin.display(description="name", ordering="name")
     def display_name(self, model: CatalogModel) -> str:
@@ -64,6 +66,10 @@ class CatalogModelAdmin(admin.ModelAdmin):
     @admin.display(description="tags")
     def tag_names(self, model: CatalogModel) -> str:
         return ", ".join(tag.name for tag in model.tags.all())
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, model: CatalogModel) -> str:
+        return epoch_ms_display(model.created_at)
 
 
 @admin.register(FileHash)

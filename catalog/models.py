@@ -81,6 +81,7 @@ class FileHash(models.Model):
 
     class Meta:
         verbose_name = "file hash"
+        verbose_name_plural = "file hashes"
 
     def __str__(self) -> str:
         return f"{self.sha256[:12]} {self.path}"

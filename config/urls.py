@@ -4,7 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api import json_not_found
-from config.views import landing_page
+from config.views import favicon, landing_page
 
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -21,6 +21,7 @@ api_patterns = [
 
 urlpatterns = [
     path("", landing_page, name="landing"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

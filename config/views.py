@@ -1,4 +1,6 @@
-from django.http import HttpRequest, HttpResponse
+from pathlib import Path
+
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from catalog.models import CatalogModel
@@ -20,3 +22,14 @@ def landing_page(request: HttpRequest) -> HttpResponse:
         "active_jobs": Job.objects.filter(state__in=ACTIVE_STATES).count(),
     }
     return render(request, "landing.html", context)
+
+
+# Browsers ask for /favicon.ico on pages that name no icon (the JSON routes,
+# the API docs' error pages): answer with the site's icon rather than a 404.
+FAVICON = Path(__file__).resolve().parent / "static" / "config" / "favicon.ico"
+
+
+def favicon(request: HttpRequest) -> FileResponse:
+    response = FileResponse(FAVICON.open("rb"), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
