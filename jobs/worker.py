@@ -64,9 +64,13 @@ class RecoverySweep:
         self.interval = interval
         self.stopped = threading.Event()
 
-    def start(self) -> None:
+    def start(self, *, periodic: bool = True) -> None:
         self.sweep(worker_id=self.worker_id)
-        threading.Thread(target=self._loop, name="jobs-recovery-sweep", daemon=True).start()
+        if periodic:
+            threading.Thread(target=self._loop, name="jobs-recovery-sweep", daemon=True).start()
+
+    def stop(self) -> None:
+        self.stopped.set()
 
     def _loop(self) -> None:
         while not self.stopped.wait(self.interval):

@@ -38,12 +38,16 @@ class Command(BaseCommand):
         if len(worker_id) > 64:
             raise CommandError("--worker-id must be at most 64 characters.")
         os.environ["JOBS_WORKER_ID"] = worker_id  # what Job.worker records
-        RecoverySweep(worker_id=worker_id, interval=sweep_interval()).start()
+        sweep = RecoverySweep(worker_id=worker_id, interval=sweep_interval())
+        sweep.start(periodic=not burst)
         verbosity = options["verbosity"]
-        if settings.JOBS_BACKEND == "rq":
-            self._rq(worker_id, burst, verbosity)
-        else:
-            self._db(worker_id, burst, verbosity)
+        try:
+            if settings.JOBS_BACKEND == "rq":
+                self._rq(worker_id, burst, verbosity)
+            else:
+                self._db(worker_id, burst, verbosity)
+        finally:
+            sweep.stop()
 
     def _db(self, worker_id: str, burst: bool, verbosity: int) -> None:
         arguments = ["--no-reload", "--worker-id", worker_id, "--interval", "0.5"]
