@@ -1,0 +1,100 @@
+"""Reading a model's sidecars from disk: the only module here that touches files.
+
+Only names found in the model's own folder listing are opened, read-only;
+a path or address written inside a sidecar is never followed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+
+from catalog.fileinfo.sidecars import (
+    a1111_json,
+    civitai_info,
+    cm_info,
+    descriptions,
+    lora_manager,
+    swarm,
+)
+from catalog.fileinfo.sidecars.common import MAX_SIDECAR_BYTES, Reading
+from catalog.fileinfo.sidecars.grouping import Companions, companions_group
+from catalog.fileinfo.sidecars.merge import Sidecars, sidecars_merge
+
+READERS: dict[str, Callable[..., Reading]] = {
+    a1111_json.SOURCE: a1111_json.read,
+    lora_manager.SOURCE: lora_manager.read,
+    cm_info.SOURCE: cm_info.read,
+    swarm.SOURCE: swarm.read,
+    civitai_info.SOURCE: civitai_info.read,
+    descriptions.MARKDOWN: descriptions.read_markdown,
+    descriptions.TEXT: descriptions.read_text,
+    descriptions.DESCRIPTION_TEXT: descriptions.read_text,
+}
+
+
+def sidecar_read(source: str, data: bytes, *, file_name: str) -> Reading:
+    """Read one sidecar's bytes with the reader of its source (a key of READERS)."""
+    return READERS[source](data, file_name=file_name)
+
+
+def companions_find(model_path: str) -> Companions:
+    """The sidecars and previews beside ``model_path``, listing its folder once.
+
+    For callers without a listing at hand (promotion, backfill); a folder
+    that cannot be listed has none.
+    """
+    folder, name = os.path.split(model_path)
+    try:
+        names = sorted(os.listdir(folder or "."))
+    except OSError:
+        return Companions()
+    return companions_group(names, [name]).get(name, Companions())
+
+
+def sidecars_load(
+    model_path: str,
+    *,
+    companions: Companions | None = None,
+    hashes: dict[str, str] | None = None,
+) -> Sidecars:
+    """Read and merge every sidecar of ``model_path`` (``companions`` from a scan's
+    listing, else the folder is listed). ``hashes``: the file's own, for the check.
+
+    Never raises for a sidecar: one that cannot be read gives a warning.
+    """
+    folder = os.path.dirname(model_path)
+    if companions is None:
+        companions = companions_find(model_path)
+    readings = []
+    for source, name in companions.sidecars.items():
+        data, problem = _sidecar_bytes(os.path.join(folder, name))
+        if problem is not None:
+            reading = Reading(source, name)
+            reading.warn(problem)
+            readings.append(reading)
+        else:
+            readings.append(sidecar_read(source, data, file_name=name))
+    previews = [os.path.join(folder, name) for name in companions.previews]
+    return sidecars_merge(readings, previews=previews, hashes=hashes)
+
+
+def _sidecar_bytes(path: str) -> tuple[bytes, str | None]:
+    """The bytes of a regular file of at most MAX_SIDECAR_BYTES, or why not."""
+    limit = f"larger than {MAX_SIDECAR_BYTES // (1024 * 1024)} MiB; skipped"
+    try:
+        # stat first: opening a FIFO or a device named like a sidecar could block or never end.
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return b"", "not a regular file; skipped"
+        if info.st_size > MAX_SIDECAR_BYTES:
+            return b"", limit
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            data = handle.read(MAX_SIDECAR_BYTES + 1)
+    except OSError as exc:
+        return b"", f"could not be read ({exc.strerror or exc}); skipped"
+    if len(data) > MAX_SIDECAR_BYTES:  # grew since the stat
+        return b"", limit
+    return data, None
