@@ -21,7 +21,7 @@ from django.core.files.storage import FileSystemStorage, Storage
 from django.db import models
 from django.db.models.fields.files import ImageFieldFile
 
-from config.faults import fault_point
+from config.checkpoints import checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def write_file(storage: Storage, name: str, data: bytes) -> None:
     """
     if isinstance(storage, FileSystemStorage):
         temporary = storage.save(f"{name}.{uuid.uuid4().hex}.tmp", ContentFile(data))
-        fault_point("rendition_write")  # crash tests: written, not yet in place
+        checkpoint("rendition_write")  # crash tests: written, not yet in place
         try:
             os.replace(storage.path(temporary), storage.path(name))
         except BaseException:

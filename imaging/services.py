@@ -19,7 +19,7 @@ from django.db.models import F, Max
 
 from catalog.models import CatalogModel
 from config.api import NotFound, ServiceError
-from config.faults import fault_point
+from config.checkpoints import checkpoint
 from config.progress import NULL_PROGRESS, Progress
 from imaging import renditions
 from imaging.files import delete_quietly, files_removed_on_rollback, write_file
@@ -190,7 +190,7 @@ def _delete_and_shift(image: SampleImage) -> None:
     # existing seq first (seqs are non-negative), then down into place.
     offset = top + 1
     later.update(seq=F("seq") + offset)
-    fault_point("image_delete_shift")  # crash tests: between the two UPDATEs
+    checkpoint("image_delete_shift")  # crash tests: between the two UPDATEs
     SampleImage.objects.filter(model_id=image.model_id, seq__gt=top).update(
         seq=F("seq") - offset - 1
     )

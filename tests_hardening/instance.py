@@ -43,6 +43,7 @@ class Instance:
             "PYTHONUNBUFFERED": "1",
         }
         self.env.pop("FAULT_POINT", None)
+        self.env.pop("DJANGO_SETTINGS_MODULE", None)
         self.base_url = os.environ.get("DATABASE_URL", "").strip()
         self.database_name = ""
         if self.base_url:
@@ -75,10 +76,12 @@ class Instance:
     def manage(
         self, *args: str, fault: str | None = None, timeout: float = 300, check: bool = True
     ) -> subprocess.CompletedProcess:
-        """Run ``manage.py args``; with ``fault`` set, FAULT_POINT is set for it."""
+        """Run ``manage.py args``; with ``fault`` set, FAULT_POINT is set for it and
+        the test-only settings that install the fault injection are used."""
         env = dict(self.env)
         if fault:
             env["FAULT_POINT"] = fault
+            env["DJANGO_SETTINGS_MODULE"] = "tests_hardening.fault_settings"
         result = subprocess.run(
             [PYTHON, "manage.py", *args],
             cwd=ROOT,

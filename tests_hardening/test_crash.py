@@ -1,7 +1,8 @@
 """Crash safety: SIGKILL in the middle of a write, then restart and rerun.
 
 Each test runs the operation in a separate process (``manage.py``) with
-FAULT_POINT set (config/faults.py), so the process dies at the worst moment
+FAULT_POINT set and the test-only settings that install
+tests_hardening/faults.py, so the process dies at the worst moment
 with no cleanup code running, exactly like a power cut. A fresh process then
 checks what a restarted service sees: the old state or the new one, never a
 mix (no seq gap, no row without its files, no half-written rendition under a

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from catalog.models import CatalogModel
 from config.api import InvalidInput, UnsupportedMedia
-from config.faults import fault_point
+from config.checkpoints import checkpoint
 from config.paths import ConfinedFileSystemStorage, path_is_allowed
 from config.progress import NULL_PROGRESS, Progress
 from imaging.services import files_removed_on_rollback, sample_image_add
@@ -204,7 +204,7 @@ class _LegacyImport:
             self._import_hashed(row)
         else:
             self._import_unhashed(row)
-        fault_point("legacy_import_row")  # crash tests: "legacy_import_row:N"
+        checkpoint("legacy_import_row")  # crash tests: "legacy_import_row:N"
 
     def _map_tags(self) -> None:
         """Legacy tag id -> tag, matched by name without regard to case."""

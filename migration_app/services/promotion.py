@@ -12,7 +12,7 @@ from catalog.hashing import FileStat, file_stat
 from catalog.models import CatalogModel
 from catalog.services import FileChanged, file_sha256_cached
 from config.api import InvalidInput, ServiceError
-from config.faults import fault_point
+from config.checkpoints import checkpoint
 from config.progress import NULL_PROGRESS, Progress
 from imaging.services import files_removed_on_rollback, sample_image_add
 from migration_app.models import PendingModel
@@ -203,5 +203,5 @@ def _carry_over(pending: PendingModel, model: CatalogModel) -> None:
             logger.warning("Pending image %s has no file any more; not carried over.", image)
             continue
         sample_image_add(model=model, content=content, file_name=image.file_name, dedupe=True)
-    fault_point("promotion_carry_over")  # crash tests: catalog rows written, pending kept
+    checkpoint("promotion_carry_over")  # crash tests: catalog rows written, pending kept
     pending.delete()
