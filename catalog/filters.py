@@ -6,9 +6,10 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from catalog.models import CatalogModel
+from catalog.search import SearchTermsError, search_filter, search_terms
 
 ORDERING_FIELDS = ("name", "type", "path", "size_bytes", "created_at", "sha256", "images_count")
 
@@ -31,9 +32,26 @@ class TagIdsFilter(django_filters.Filter):
     field_class = TagIdsField
 
 
+class SearchField(forms.CharField):
+    """``q``: words and "quoted phrases" (catalog/search.py); too many is a 400."""
+
+    def clean(self, value: str | None) -> str:
+        value = super().clean(value)
+        try:
+            search_terms(value or "")
+        except SearchTermsError as error:
+            raise forms.ValidationError(str(error)) from None
+        return value
+
+
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchField
+
+
 class CatalogModelFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_text", max_length=1000)
+    q = SearchFilter(method="filter_text", max_length=1000)
     tags = TagIdsFilter(method="filter_has_all_tags")
+    tags_any = TagIdsFilter(method="filter_has_any_tag")
     exclude_tags = TagIdsFilter(method="filter_has_no_tag")
     ordering = django_filters.OrderingFilter(fields=[(field, field) for field in ORDERING_FIELDS])
 
@@ -42,12 +60,15 @@ class CatalogModelFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(Q(name__icontains=value) | Q(path__icontains=value))
+        return search_filter(queryset, value)
 
     def filter_has_all_tags(self, queryset: QuerySet, name: str, value: list[int]) -> QuerySet:
         for tag_id in set(value):
             queryset = queryset.filter(Exists(_tag_links(tag_ids=[tag_id])))
         return queryset
+
+    def filter_has_any_tag(self, queryset: QuerySet, name: str, value: list[int]) -> QuerySet:
+        return queryset.filter(Exists(_tag_links(tag_ids=value))) if value else queryset
 
     def filter_has_no_tag(self, queryset: QuerySet, name: str, value: list[int]) -> QuerySet:
         return queryset.exclude(Exists(_tag_links(tag_ids=value)))

@@ -1,6 +1,6 @@
 import os
 
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 
 from tags.models import Tag
@@ -10,6 +10,7 @@ sha256_validator = RegexValidator(r"^[0-9a-f]{64}$", "Must be 64 lowercase hexad
 # The metadata keys every record carries; anything else a client stores is kept
 # in ``extra_meta`` and returned beside them.
 KNOWN_META_KEYS = ("description", "community_links", "images_count", "prompts")
+MAX_RATING = 5
 
 
 class CatalogModel(models.Model):
@@ -27,6 +28,12 @@ class CatalogModel(models.Model):
     prompt_negative = models.TextField(blank=True)
     extra_meta = models.JSONField(default=dict, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="catalog_models")
+    # The curator's own marks (docs/curation.md).
+    favorite = models.BooleanField(default=False)
+    rating = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_RATING)], help_text="0 = none, else 1 to 5."
+    )
+    nsfw = models.BooleanField(default=False, verbose_name="NSFW")
     # What the file's header says about it (catalog.fileinfo): the API's ``file``
     # record. The columns below repeat the parts that are filtered or looked up,
     # so lists and lookups never read this JSON.
@@ -39,6 +46,11 @@ class CatalogModel(models.Model):
     autov2 = models.CharField(max_length=10, blank=True)
     autov3 = models.CharField(max_length=12, blank=True)
     tensor_sha256 = models.CharField(max_length=64, blank=True)
+    # Library health (docs/library-health.md): true when no location of the file
+    # exists on disk, since ``missing_since`` (epoch ms). Kept on the row so that
+    # lists and filters never look at the locations.
+    missing = models.BooleanField(default=False)
+    missing_since = models.BigIntegerField(null=True, blank=True, help_text="Epoch milliseconds.")
 
     class Meta:
         ordering = ["name", "sha256"]
@@ -52,6 +64,15 @@ class CatalogModel(models.Model):
             models.Index(fields=["autov2"], name="catalog_autov2_idx"),
             models.Index(fields=["autov3"], name="catalog_autov3_idx"),
             models.Index(fields=["tensor_sha256"], name="catalog_tensor_sha256_idx"),
+            # Few models are missing: a partial index finds them without a full scan.
+            models.Index(
+                fields=["missing"], condition=models.Q(missing=True), name="catalog_missing_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__lte=MAX_RATING), name="catalog_rating_at_most_5"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -85,3 +106,36 @@ class FileHash(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sha256[:12]} {self.path}"
+
+
+class ModelLocation(models.Model):
+    """One place on disk where a catalog model's bytes live: a copy, a hard link or a symlink.
+
+    A path is a location of one model at most. ``CatalogModel.path`` repeats the
+    primary location (the first one present), so old clients keep working.
+    Rows only remember files: removing one never touches the file.
+    """
+
+    model = models.ForeignKey(CatalogModel, on_delete=models.CASCADE, related_name="locations")
+    path = models.CharField(max_length=4096, unique=True)
+    size_bytes = models.BigIntegerField(default=0)
+    # The file's stat when it was last seen. mtime_ns 0 and no device/inode: never
+    # seen yet (a location made from a model's path by the migration).
+    mtime_ns = models.BigIntegerField(default=0)
+    # st_dev and st_ino, stored as signed 64-bit values: hard links and symlinks
+    # to one file share them.
+    device = models.BigIntegerField(null=True, blank=True)
+    inode = models.BigIntegerField(null=True, blank=True)
+    missing = models.BooleanField(default=False)
+    missing_since = models.BigIntegerField(null=True, blank=True, help_text="Epoch milliseconds.")
+
+    class Meta:
+        ordering = ["model", "id"]
+        verbose_name = "model location"
+        indexes = [
+            # A scan's relink looks up missing locations by the size of new files.
+            models.Index(fields=["missing", "size_bytes"], name="location_missing_size_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.path

@@ -15,7 +15,16 @@ from catalog.types import OTHERS, configured_types
 from config.api import InvalidInput, NotFound
 from tags.models import Tag
 
-LIST_FIELDS = ("sha256", "name", "type", "path", "size_bytes", "created_at")
+LIST_FIELDS = (
+    "sha256",
+    "name",
+    "type",
+    "path",
+    "size_bytes",
+    "created_at",
+    "missing",
+    "missing_since",
+)
 
 
 def model_types() -> list[str]:
@@ -38,16 +47,10 @@ def model_list(*, model_type: str, params: Any) -> tuple[list[dict], int | None]
     Returns the records and, when ``limit`` or ``offset`` is given, the total
     before slicing. Three queries at most, whatever the number of models.
     """
-    queryset = models_of_type(model_type).annotate(images_count=images_count())
-    filterset = CatalogModelFilter(params, queryset=queryset)
-    if not filterset.is_valid():
-        fields = {key: [str(error) for error in errors] for key, errors in filterset.errors.items()}
-        raise InvalidInput(
-            f"Invalid filter: {next(iter(fields))}: {next(iter(fields.values()))[0]}",
-            code="invalid_filter",
-            fields=fields,
-        )
-    queryset = filterset.qs
+    queryset = models_filtered(
+        params=params,
+        queryset=models_of_type(model_type).annotate(images_count=images_count()),
+    )
     # sha256 breaks ties, so that limit/offset pages never repeat or skip a model.
     ordering = list(queryset.query.order_by) or ["name"]
     queryset = queryset.order_by(*ordering, "sha256")
@@ -64,6 +67,32 @@ def model_list(*, model_type: str, params: Any) -> tuple[list[dict], int | None]
         row["name"] = row["name"] or display_name_for(row["path"])
         row["tags"] = tags_by_model.get(row["sha256"], [])
     return rows, total
+
+
+def models_filtered(*, params: Any, queryset: QuerySet | None = None) -> QuerySet[CatalogModel]:
+    """``queryset`` (default: every catalog model) narrowed by the list's filters in
+    ``params`` (``q``, ``tags``, ``favorite``, ... and ``ordering``; not ``type``).
+
+    Raises InvalidInput (code ``invalid_filter``, with ``fields``) for a bad value.
+    """
+    if queryset is None:
+        queryset = CatalogModel.objects.all()
+    filterset = CatalogModelFilter(params, queryset=queryset)
+    if not filterset.is_valid():
+        fields = {key: [str(error) for error in errors] for key, errors in filterset.errors.items()}
+        raise InvalidInput(
+            f"Invalid filter: {next(iter(fields))}: {next(iter(fields.values()))[0]}",
+            code="invalid_filter",
+            fields=fields,
+        )
+    return filterset.qs
+
+
+def models_selected(*, params: Any) -> QuerySet[CatalogModel]:
+    """The models the list's query parameters select, ``type`` optional (all types)."""
+    model_type = str(params.get("type") or "").strip()
+    queryset = models_of_type(model_type) if model_type else CatalogModel.objects.all()
+    return models_filtered(params=params, queryset=queryset)
 
 
 def _page_bounds(params: Any) -> tuple[int | None, int | None]:
@@ -142,3 +171,27 @@ def model_get(*, sha256: str) -> CatalogModel:
     if model is None:
         raise NotFound(f"No catalog model has sha256 {sha256}.", code="model_not_found")
     return model
+
+
+# Query parameters of GET /api/tags that are not catalog filters.
+_TAG_LIST_OWN_PARAMS = {"counts", "ordering", "limit", "offset"}
+
+
+def tags_with_counts(*, params: Any) -> list[dict]:
+    """Every tag sorted by name, with ``count``: the catalog models carrying it
+    among those the list's filters in ``params`` select (all models without filters).
+
+    Two queries whatever the number of tags and models. Raises InvalidInput
+    for a bad filter value.
+    """
+    through = CatalogModel.tags.through
+    links = through.objects.all()
+    if any(key not in _TAG_LIST_OWN_PARAMS for key in params):
+        links = links.filter(catalogmodel_id__in=models_selected(params=params).values("pk"))
+    counts = dict(
+        links.order_by().values("tag_id").annotate(n=Count("pk")).values_list("tag_id", "n")
+    )
+    return [
+        {"id": tag_id, "name": name, "count": counts.get(tag_id, 0)}
+        for tag_id, name in Tag.objects.order_by(Lower("name"), "id").values_list("id", "name")
+    ]
