@@ -110,6 +110,38 @@ def validated(serializer_class: type[serializers.Serializer], data: Any, **kwarg
     return serializer.validated_data
 
 
+def page_bounds(params: Any) -> tuple[int | None, int | None]:
+    """``limit`` and ``offset`` from a query string: whole numbers >= 0, or None when absent.
+
+    Either one given means the caller wants a page, and the answer carries
+    ``"total"``. A malformed value raises InvalidInput naming the parameter.
+    """
+    return _non_negative_int(params, "limit"), _non_negative_int(params, "offset")
+
+
+def page_slice(queryset: Any, limit: int | None, offset: int | None) -> tuple[Any, int | None]:
+    """The page of ``queryset`` and the total before slicing; unsliced without a page."""
+    if limit is None and offset is None:
+        return queryset, None
+    total = queryset.count()
+    start = offset or 0
+    return queryset[start : None if limit is None else start + limit], total
+
+
+def _non_negative_int(params: Any, key: str) -> int | None:
+    raw = params.get(key)
+    if raw in (None, ""):
+        return None
+    # Not str.isdigit(): it accepts digits such as "²" that int() refuses.
+    if not re.fullmatch(r"[0-9]{1,9}", str(raw)):
+        raise InvalidInput(
+            f"{key} must be a whole number of 0 or more.",
+            code="invalid_filter",
+            fields={key: ["Must be a whole number of 0 or more."]},
+        )
+    return int(raw)
+
+
 def _flatten(detail: Any) -> Any:
     if isinstance(detail, dict):
         return {key: _flatten(value) for key, value in detail.items()}

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "Every error: a sentence a person can act on and a machine code.",
@@ -30,6 +34,12 @@ ERROR_RESPONSE: dict[str, Any] = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
 
+# limit/offset of a list route that pages on request (config.api.page_bounds).
+PAGE_PARAMETERS = [
+    OpenApiParameter("limit", OpenApiTypes.INT, description="Page size; adds 'total'."),
+    OpenApiParameter("offset", OpenApiTypes.INT, description="Items to skip; adds 'total'."),
+]
+
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
@@ -40,4 +50,20 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
         for method, operation in path_item.items():
             if method in HTTP_METHODS:
                 operation.setdefault("responses", {}).setdefault("default", ERROR_RESPONSE)
+    return result
+
+
+def security_per_auth_mode(result: dict, generator, request, public) -> dict:
+    """drf-spectacular hook: with API_AUTH=none, no security schemes at all.
+
+    Nothing asks for credentials then, so the docs page must not offer an
+    "Authorize" button or draw locks on every operation.
+    """
+    if settings.API_AUTH != "none":
+        return result
+    result.get("components", {}).pop("securitySchemes", None)
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method in HTTP_METHODS:
+                operation.pop("security", None)
     return result

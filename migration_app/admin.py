@@ -6,16 +6,20 @@ admin never holds a second copy of their rules.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from catalog.models import CatalogModel, display_name_for
+from config.admin import epoch_ms_display
 from migration_app.models import PendingImage, PendingModel
 from migration_app.services.pending import pending_models_delete
 from migration_app.services.promotion import (
@@ -24,11 +28,14 @@ from migration_app.services.promotion import (
     FAILED,
     IGNORED,
     STRATEGIES,
+    SUCCESS,
     PromotionOutcome,
     pending_models_promote,
 )
 
 CONFIRM_TEMPLATE = "admin/migration_app/pendingmodel/action_confirm.html"
+# Pending models a confirmation page lists by name; the rest are counted.
+CONFIRM_LISTED = 100
 
 STRATEGY_HELP = {
     "": "None: import models without a conflict, report conflicts and change nothing else",
@@ -47,6 +54,19 @@ class PromoteForm(forms.Form):
         required=False,
         initial="",
     )
+
+
+def shortened_html(text: str, *, keep: int) -> str:
+    """``text`` cut in the middle to about ``keep`` characters, whole on hover.
+
+    The middle goes: the start of a path says which root it is under and the
+    end is the file name; both matter more than the folders between.
+    """
+    if len(text) <= keep:
+        return text
+    head = keep // 3
+    tail = keep - head - 1
+    return format_html('<span title="{}">{}…{}</span>', text, text[:head], text[-tail:])
 
 
 def thumbnail_html(image: PendingImage | None):
@@ -71,15 +91,63 @@ class PendingImageInline(admin.TabularInline):
         return thumbnail_html(image)
 
 
+class ConflictFilter(admin.SimpleListFilter):
+    """Whether promoting the file would meet a catalog model holding the same bytes."""
+
+    title = "catalog conflict"
+    parameter_name = "conflict"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [
+            ("yes", "Same bytes already in the catalog"),
+            ("no", "Hashed, new to the catalog"),
+            ("unhashed", "Not hashed yet"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[PendingModel]):
+        in_catalog = Exists(CatalogModel.objects.filter(pk=OuterRef("sha256")))
+        if self.value() == "yes":
+            return queryset.exclude(sha256="").filter(in_catalog)
+        if self.value() == "no":
+            return queryset.exclude(sha256="").filter(~in_catalog)
+        if self.value() == "unhashed":
+            return queryset.filter(sha256="")
+        return queryset
+
+
 @admin.register(PendingModel)
 class PendingModelAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "type", "path", "human_size", "hashed", "thumbnail"]
-    list_filter = ["type", "tags"]
+    list_display = ["display_name", "type", "short_path", "human_size", "hashed", "thumbnail"]
+    list_filter = ["type", ConflictFilter, ("tags", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "path"]
-    readonly_fields = ["sha256", "size_bytes", "created_at", "staged_at"]
-    filter_horizontal = ["tags"]
+    search_help_text = "Name, or any part of the file's path."
+    list_per_page = 100
+    fieldsets = [
+        (None, {"fields": ["name", "type", "path", "tags"]}),
+        ("File", {"fields": ["sha256", "size_bytes", "created", "staged_at"]}),
+        ("Read from the file's header", {"fields": ["architecture", "base_model", "kind"]}),
+        (
+            "Metadata",
+            {"fields": ["description", "community_links", "prompt_positive", "prompt_negative"]},
+        ),
+    ]
+    readonly_fields = [
+        "sha256",
+        "size_bytes",
+        "created",
+        "staged_at",
+        "architecture",
+        "base_model",
+        "kind",
+    ]
+    # Autocomplete, not a two-pane list: a library may hold thousands of tags.
+    autocomplete_fields = ["tags"]
     inlines = [PendingImageInline]
     actions = ["promote", "delete_pending"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Pending models come from a scan or a legacy import, never by hand.
+        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PendingModel]:
         images = PendingImage.objects.order_by("position", "id")
@@ -93,7 +161,15 @@ class PendingModelAdmin(admin.ModelAdmin):
 
     @admin.display(description="name", ordering="name")
     def display_name(self, pending: PendingModel) -> str:
-        return pending.display_name
+        return shortened_html(pending.display_name, keep=60)
+
+    @admin.display(description="path", ordering="path")
+    def short_path(self, pending: PendingModel) -> str:
+        return shortened_html(pending.path, keep=70)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, pending: PendingModel) -> str:
+        return epoch_ms_display(pending.created_at)
 
     @admin.display(description="size", ordering="size_bytes")
     def human_size(self, pending: PendingModel) -> str:
@@ -115,12 +191,13 @@ class PendingModelAdmin(admin.ModelAdmin):
         form = PromoteForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             return self._confirm(request, queryset, "promote", "Promote pending models", form)
-        names = {pending.pk: pending.display_name for pending in queryset}
-        outcomes = pending_models_promote(
-            ids=sorted(names), strategy=form.cleaned_data["strategy"] or None
-        )
-        for outcome in outcomes:
-            level, text = _outcome_message(outcome, names.get(outcome.id, str(outcome.id)))
+        names = {
+            pk: name or display_name_for(path)
+            for pk, name, path in queryset.values_list("pk", "name", "path")
+        }
+        strategy = form.cleaned_data["strategy"] or None
+        outcomes = pending_models_promote(ids=sorted(names), strategy=strategy)
+        for level, text in promotion_messages(outcomes, names, strategy):
             self.message_user(request, text, level)
         return None
 
@@ -145,11 +222,20 @@ class PendingModelAdmin(admin.ModelAdmin):
         title: str,
         form: forms.Form | None = None,
     ) -> TemplateResponse:
+        count = queryset.count()
+        # "Select all N" sends select_across: the page posts that back rather
+        # than N ids (Django refuses more than 1,000 fields in one request).
+        select_across = request.POST.get("select_across") == "1"
         context = {
             **self.admin_site.each_context(request),
             "title": title,
             "opts": self.model._meta,
-            "queryset": queryset,
+            "items": queryset.order_by("pk")[:CONFIRM_LISTED],
+            "count": count,
+            "more": max(0, count - CONFIRM_LISTED),
+            "select_across": select_across,
+            "ids": [] if select_across else list(queryset.values_list("pk", flat=True)),
+            "first_id": queryset.values_list("pk", flat=True).first(),
             "form": form,
             "action": action,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -157,17 +243,100 @@ class PendingModelAdmin(admin.ModelAdmin):
         return TemplateResponse(request, CONFIRM_TEMPLATE, context)
 
 
-def _outcome_message(outcome: PromotionOutcome, name: str) -> tuple[int, str]:
+def promotion_messages(
+    outcomes: list[PromotionOutcome], names: dict[int, str], strategy: str | None
+) -> list[tuple[int, str]]:
+    """Admin messages for a promotion: one per model, or one per outcome for many.
+
+    Messages begin with a verb, not the model's name: the admin capitalises a
+    message's first letter, and file names are kept as written.
+    """
+    shas = {o.sha256 for o in outcomes if o.status == CONFLICT or o.merged}
+    existing = {
+        pk: name or display_name_for(path)
+        for pk, name, path in CatalogModel.objects.filter(pk__in=shas).values_list(
+            "pk", "name", "path"
+        )
+    }
+
+    def name_of(outcome: PromotionOutcome) -> str:
+        return names.get(outcome.id) or f"pending model {outcome.id}"
+
+    if len(outcomes) <= MESSAGE_EACH_UP_TO:
+        return [
+            _outcome_message(outcome, name_of(outcome), existing, strategy) for outcome in outcomes
+        ]
+    groups: dict[str, list[PromotionOutcome]] = defaultdict(list)
+    for outcome in outcomes:
+        groups["merged" if outcome.merged else outcome.status].append(outcome)
+    texts = []
+    for key, (level, template) in _SUMMARIES.items():
+        group = groups.get(key)
+        if not group:
+            continue
+        shown = ", ".join(f"“{name_of(o)}”" for o in group[:3])
+        more = f" and {len(group) - 3:,} more" if len(group) > 3 else ""
+        text = template.format(n=f"{len(group):,}", names=f"{shown}{more}")
+        if key == FAILED:
+            text += f" The first error: {group[0].error}"
+        texts.append((level, text))
+    return texts
+
+
+MESSAGE_EACH_UP_TO = 10
+
+_SUMMARIES = {
+    SUCCESS: (messages.SUCCESS, "Promoted {n} pending models to the catalog ({names})."),
+    "merged": (
+        messages.SUCCESS,
+        "Merged {n} pending models into catalog models that already held the same files ({names}).",
+    ),
+    CONFLICT: (
+        messages.WARNING,
+        "Not promoted, their files are already in the catalog: {n} ({names}); nothing "
+        "changed. Choose a conflict strategy to resolve them.",
+    ),
+    IGNORED: (messages.INFO, "Conflicts ignored for {n} ({names}); all left as they were."),
+    DELETED: (
+        messages.INFO,
+        "Deleted {n} pending models whose files the catalog already holds ({names}).",
+    ),
+    FAILED: (messages.ERROR, "Not promoted: {n} ({names})."),
+}
+
+
+def _outcome_message(
+    outcome: PromotionOutcome, name: str, existing: dict[str, str], strategy: str | None
+) -> tuple[int, str]:
+    sha = f"sha256 {outcome.sha256[:12]}…"
     if outcome.status == FAILED:
-        return messages.ERROR, f"{name}: not promoted. {outcome.error}"
+        return messages.ERROR, f"Not promoted: “{name}”. {outcome.error}"
     if outcome.status == CONFLICT:
-        existing = outcome.conflict["existing"]
+        other = existing.get(outcome.sha256) or outcome.conflict["existing"]["path"]
         return messages.WARNING, (
-            f"{name}: its sha256 {outcome.sha256} is already in the catalog "
-            f"({existing['path'] or 'no path'}); nothing changed. Choose a strategy to resolve it."
+            f"Not promoted: “{name}” holds the same file as the catalog model “{other}” "
+            f"({sha}); nothing changed. Choose a conflict strategy to resolve it."
         )
     if outcome.status == IGNORED:
-        return messages.INFO, f"{name}: conflict ignored; both models left as they were."
+        return messages.INFO, (
+            f"Left as they were: “{name}” and the catalog model with the same file "
+            "(conflict ignored)."
+        )
     if outcome.status == DELETED:
-        return messages.INFO, f"{name}: conflicting pending model deleted."
-    return messages.SUCCESS, f"{name}: promoted to the catalog as {outcome.sha256}."
+        return messages.INFO, (
+            f"Deleted the pending model “{name}”: the catalog already holds its file ({sha})."
+        )
+    if outcome.merged and strategy == "override":
+        # The catalog model now carries the pending values, its name included.
+        return messages.SUCCESS, (
+            f"Merged “{name}” into the catalog model that held the same file ({sha}): "
+            "its values replaced that model's, its tags and images were added."
+        )
+    if outcome.merged:
+        other = existing.get(outcome.sha256) or outcome.sha256
+        return messages.SUCCESS, (
+            f"Merged “{name}” into the catalog model “{other}”, which held the same file "
+            f"({sha}): its values filled that model's empty fields, its tags and images "
+            "were added."
+        )
+    return messages.SUCCESS, f"Promoted “{name}” to the catalog ({sha})."

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from django.db.models import OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from catalog.models import CatalogModel, display_name_for
-from config.api import InvalidInput, NotFound
+from catalog.models import CatalogModel, ModelLocation, display_name_for
+from config.api import InvalidInput, NotFound, page_slice
 from migration_app.models import PendingImage, PendingModel
 from tags.models import Tag
 
@@ -33,7 +33,9 @@ def known_paths(paths: Iterable[str]) -> set[str]:
     wanted = list(paths)
     wanted_set = set(wanted)
     known: set[str] = set()
-    for model in (CatalogModel, PendingModel):
+    # A location of a catalog model is known as well: a copy whose conflict was
+    # resolved (merge, override, delete) is never staged again.
+    for model in (CatalogModel, ModelLocation, PendingModel):
         if len(wanted) > BATCH and len(wanted) * 4 >= model.objects.count():
             every = model.objects.values_list("path", flat=True).iterator(chunk_size=5000)
             known.update(path for path in every if path in wanted_set)
@@ -53,28 +55,38 @@ def catalog_models_by_sha256(shas: Iterable[str]) -> dict[str, CatalogModel]:
     return found
 
 
-def pending_model_list() -> list[dict]:
-    """Simple records of every pending model, oldest first, in two queries."""
+def pending_model_list(
+    *, limit: int | None = None, offset: int | None = None
+) -> tuple[list[dict], int | None]:
+    """Simple records of pending models, oldest first, in two queries (three for a page).
+
+    With ``limit`` or ``offset`` only that page is read, and the total of
+    every pending model is returned with it; otherwise the total is None.
+    """
     first_image = PendingImage.objects.filter(pending_model=OuterRef("pk")).order_by(
         "position", "id"
     )
+    queryset, total = page_slice(PendingModel.objects.order_by("id"), limit, offset)
     rows = list(
-        PendingModel.objects.order_by("id")
-        .annotate(image=Coalesce(Subquery(first_image.values("file_name")[:1]), Value("")))
-        .values("id", "name", "path", "type", "image")
+        queryset.annotate(
+            image=Coalesce(Subquery(first_image.values("file_name")[:1]), Value(""))
+        ).values("id", "name", "path", "type", "image")
     )
-    tags = _tags_by_pending() if rows else {}
+    # A page is a run of consecutive ids: its tags are those of that id range.
+    tags = _tags_by_pending(rows[0]["id"], rows[-1]["id"]) if rows else {}
     for row in rows:
         path = row.pop("path")
         row["name"] = row["name"] or display_name_for(path)
         row["tags"] = tags.get(row["id"], [])
-    return rows
+    return rows, total
 
 
-def _tags_by_pending() -> dict[int, list[dict]]:
+def _tags_by_pending(first_id: int, last_id: int) -> dict[int, list[dict]]:
     through = PendingModel.tags.through
-    links = through.objects.order_by("tag__name", "tag_id").values_list(
-        "pendingmodel_id", "tag_id", "tag__name"
+    links = (
+        through.objects.filter(pendingmodel_id__gte=first_id, pendingmodel_id__lte=last_id)
+        .order_by("tag__name", "tag_id")
+        .values_list("pendingmodel_id", "tag_id", "tag__name")
     )
     grouped: dict[int, list[dict]] = defaultdict(list)
     for pending_id, tag_id, tag_name in links.iterator(chunk_size=5000):

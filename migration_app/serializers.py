@@ -39,6 +39,7 @@ class PendingModelSimpleSerializer(serializers.Serializer):
 
 class PendingModelListSerializer(serializers.Serializer):
     models = PendingModelSimpleSerializer(many=True)
+    total = serializers.IntegerField(required=False, help_text="Only with limit or offset.")
 
 
 class PendingMetaJsonSerializer(serializers.Serializer):
@@ -193,5 +194,8 @@ class ScanResponseSerializer(serializers.Serializer):
     status = serializers.CharField()
     scanned = serializers.IntegerField()
     pending_added = serializers.IntegerField()
+    relinked = serializers.IntegerField(
+        help_text="New files holding a missing catalog model's bytes, made its locations."
+    )
     skipped = serializers.IntegerField()
     pending_ids = serializers.ListField(child=serializers.IntegerField())

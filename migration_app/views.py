@@ -10,7 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import NotFound, validated
+from config.api import NotFound, page_bounds, validated
+from config.schema import PAGE_PARAMETERS
 from imaging.responses import parse_quality, rendition_response
 from jobs.serializers import JobSerializer
 from jobs.views import RESPOND_ASYNC_PARAMETER, submit_async, wants_async
@@ -40,9 +41,18 @@ SUCCESSOR = "/api/migration/import_models"
 
 
 class PendingModelListView(APIView):
-    @extend_schema(responses=PendingModelListSerializer, summary="Pending models, oldest first")
+    @extend_schema(
+        parameters=PAGE_PARAMETERS,
+        responses=PendingModelListSerializer,
+        summary="Pending models, oldest first (a page with limit/offset)",
+    )
     def get(self, request: Request) -> Response:
-        return Response({"models": pending_model_list()})
+        limit, offset = page_bounds(request.query_params)
+        rows, total = pending_model_list(limit=limit, offset=offset)
+        body: dict = {"models": rows}
+        if total is not None:
+            body["total"] = total
+        return Response(body)
 
 
 class PendingModelDetailView(APIView):

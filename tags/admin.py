@@ -10,7 +10,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
@@ -52,8 +53,41 @@ class MergeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["target"].queryset = tags
         self.fields["target"].label_from_instance = lambda tag: (
-            f"{tag.name} ({tag.model_count} catalog models)"
+            f"{tag.name} ({uses_text(tag.model_count, tag.pending_count)})"
         )
+
+
+def with_use_counts(tags: QuerySet[Tag]) -> QuerySet[Tag]:
+    """Tags annotated with ``model_count`` and ``pending_count``.
+
+    Subqueries rather than two Counts over joins: joining both relations
+    multiplies their rows (a tag on 1,000 models and 1,000 pending models
+    would count a million).
+    """
+    return tags.annotate(
+        model_count=_link_count(Tag.catalog_models.through),
+        pending_count=_link_count(Tag.pending_models.through),
+    )
+
+
+def _link_count(through) -> Subquery:
+    links = (
+        through.objects.filter(tag_id=OuterRef("pk"))
+        .order_by()
+        .values("tag_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(links), 0)
+
+
+def uses_text(catalog: int, pending: int) -> str:
+    """'3 catalog models and 1 pending model'."""
+
+    def plural(n: int, noun: str) -> str:
+        return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+    return f"{plural(catalog, 'catalog model')} and {plural(pending, 'pending model')}"
 
 
 @admin.register(Tag)
@@ -73,7 +107,8 @@ class TagAdmin(admin.ModelAdmin):
 
     @admin.action(description="Merge selected tags into one")
     def merge_tags(self, request: HttpRequest, queryset: QuerySet[Tag]):
-        tags = queryset.order_by("id")
+        # Fresh rows: the list's queryset already carries its own model_count.
+        tags = with_use_counts(Tag.objects.filter(pk__in=queryset.values("pk")).order_by("id"))
         if len(tags) < 2:
             self.message_user(request, "Select at least two tags to merge.", messages.WARNING)
             return None
@@ -87,12 +122,12 @@ class TagAdmin(admin.ModelAdmin):
         target = form.cleaned_data["target"]
         sources = [tag for tag in tags if tag.pk != target.pk]
         removed = tags_merge(target=target, sources=sources)
-        uses = Tag.objects.filter(pk=target.pk).annotate(n=Count("catalog_models")).get().n
+        kept = with_use_counts(Tag.objects.filter(pk=target.pk)).get()
         merged = ", ".join(f"“{tag.name}”" for tag in sources)
         self.message_user(
             request,
             f"Merged {removed} tag(s) ({merged}) into “{target.name}”, "
-            f"which {uses} catalog model(s) now carry.",
+            f"which {uses_text(kept.model_count, kept.pending_count)} now carry.",
             messages.SUCCESS,
         )
         return None

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from catalog.hashing import FileStat, file_stat
+from catalog.locations import location_add
 from catalog.models import CatalogModel
 from catalog.services import FileChanged, file_sha256_cached
 from config.api import InvalidInput, ServiceError
@@ -36,6 +37,9 @@ class PromotionOutcome:
     conflict: dict[str, Any] = field(default_factory=dict)
     # The id names no pending model (import_a_model answers 404 for it).
     unknown_id: bool = False
+    # A success that merged into a catalog model already holding these bytes
+    # (strategy merge or override), rather than a new catalog model.
+    merged: bool = False
 
     def as_item(self) -> dict[str, Any]:
         """The outcome as one object (import_a_model); ``failed`` reads "error" there."""
@@ -169,6 +173,7 @@ def _resolve(
     if existing is None:
         values = record_values(pending) | {"size_bytes": stat.size_bytes}
         model = CatalogModel.objects.create(sha256=sha256, **values)
+        location_add(model=model, path=pending.path)
         _carry_over(pending, model)
         return PromotionOutcome(SUCCESS, pending_id, sha256)
     if strategy is None:
@@ -185,12 +190,19 @@ def _resolve(
     if strategy == IGNORE:
         return PromotionOutcome(IGNORED, pending_id, sha256)
     if strategy == DELETE:
+        # The file stays on disk (it is never touched): remembered as a copy of
+        # the model, so that the next scan does not stage it again.
+        location_add(model=existing, path=pending.path)
         pending.delete()
         return PromotionOutcome(DELETED, pending_id, sha256)
     values = record_values(pending) | {"size_bytes": stat.size_bytes}
+    # The path is not a field to fill or override: the copy becomes a location,
+    # and ``path`` stays the model's primary present location.
+    values.pop("path")
     catalog_fields_apply(model=existing, values=values, override=strategy == OVERRIDE)
+    location_add(model=existing, path=pending.path)
     _carry_over(pending, existing)
-    return PromotionOutcome(SUCCESS, pending_id, sha256)
+    return PromotionOutcome(SUCCESS, pending_id, sha256, merged=True)
 
 
 def _carry_over(pending: PendingModel, model: CatalogModel) -> None:

@@ -66,7 +66,8 @@ def test_merge_action_first_asks_which_tag_to_keep_and_changes_nothing(admin_cli
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "anime (0 catalog models)" in html and "Anime-style (1 catalog models)" in html
+    assert "anime (0 catalog models and 0 pending models)" in html
+    assert "Anime-style (1 catalog model and 0 pending models)" in html
     assert response.context["form"].initial["target"] == oldest
     # The page posts the selection back to the same action with apply=1.
     assert 'name="action" value="merge_tags"' in html and 'name="apply" value="1"' in html
@@ -90,7 +91,23 @@ def test_merge_action_moves_links_onto_the_chosen_tag_and_deletes_the_others(
     assert sorted(both.tags.values_list("name", flat=True)) == ["anime", "manga"]
     assert list(pending.tags.all()) == [keep]
     message = [str(m) for m in get_messages(response.wsgi_request)][-1]
-    assert "Merged 1 tag(s)" in message and "“anime”" in message and "2 catalog model" in message
+    assert "Merged 1 tag(s)" in message and "“anime”" in message
+    assert "2 catalog models and 1 pending model now carry" in message
+
+
+def test_merge_page_counts_pending_models_too(admin_client, make_model):
+    tags = [Tag.objects.create(name=n) for n in ("anime", "animé")]
+    make_model(tags=tags)
+    make_model(tags=[tags[0]])
+    for number in range(3):
+        pending = PendingModel.objects.create(path=f"/m/p{number}.safetensors")
+        pending.tags.set(tags if number == 0 else [tags[1]])
+
+    html = merge(admin_client, tags).content.decode()
+
+    # Each relation counted on its own: a join of both would multiply them.
+    assert "anime (2 catalog models and 1 pending model)" in html
+    assert "animé (1 catalog model and 3 pending models)" in html
 
 
 def test_merge_action_can_keep_a_newer_tag(admin_client, make_model):
