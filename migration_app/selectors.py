@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from django.db.models import OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from catalog.models import CatalogModel, ModelLocation, display_name_for
+from catalog.models import CatalogModel, display_name_for
 from config.api import InvalidInput, NotFound, page_slice
 from migration_app.models import PendingImage, PendingModel
 from tags.models import Tag
@@ -33,9 +33,7 @@ def known_paths(paths: Iterable[str]) -> set[str]:
     wanted = list(paths)
     wanted_set = set(wanted)
     known: set[str] = set()
-    # A location of a catalog model is known as well: a copy whose conflict was
-    # resolved (merge, override, delete) is never staged again.
-    for model in (CatalogModel, ModelLocation, PendingModel):
+    for model in (CatalogModel, PendingModel):
         if len(wanted) > BATCH and len(wanted) * 4 >= model.objects.count():
             every = model.objects.values_list("path", flat=True).iterator(chunk_size=5000)
             known.update(path for path in every if path in wanted_set)
