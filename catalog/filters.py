@@ -11,7 +11,17 @@ from django.db.models import Exists, OuterRef, QuerySet
 from catalog.models import CatalogModel
 from catalog.search import SearchTermsError, search_filter, search_terms
 
-ORDERING_FIELDS = ("name", "type", "path", "size_bytes", "created_at", "sha256", "images_count")
+ORDERING_FIELDS = (
+    "name",
+    "type",
+    "path",
+    "size_bytes",
+    "created_at",
+    "sha256",
+    "images_count",
+    "rating",
+    "base_model",
+)
 
 
 class TagIdsField(forms.CharField):
@@ -30,6 +40,24 @@ class TagIdsFilter(django_filters.Filter):
     """A comma-separated list of tag ids: ``tags=1,2``."""
 
     field_class = TagIdsField
+
+
+class StrictBooleanField(forms.Field):
+    """``true``/``false`` (also 1/0, yes/no, any case); anything else is refused, not ignored."""
+
+    def to_python(self, value: str | None) -> bool | None:
+        word = (value or "").strip().lower()
+        if not word:
+            return None
+        if word in {"true", "1", "yes"}:
+            return True
+        if word in {"false", "0", "no"}:
+            return False
+        raise forms.ValidationError("Must be true or false.")
+
+
+class StrictBooleanFilter(django_filters.Filter):
+    field_class = StrictBooleanField
 
 
 class SearchField(forms.CharField):
@@ -53,6 +81,11 @@ class CatalogModelFilter(django_filters.FilterSet):
     tags = TagIdsFilter(method="filter_has_all_tags")
     tags_any = TagIdsFilter(method="filter_has_any_tag")
     exclude_tags = TagIdsFilter(method="filter_has_no_tag")
+    favorite = StrictBooleanFilter(field_name="favorite")
+    nsfw = StrictBooleanFilter(field_name="nsfw")
+    min_rating = django_filters.NumberFilter(
+        field_name="rating", lookup_expr="gte", min_value=0, max_value=5, decimal_places=0
+    )
     ordering = django_filters.OrderingFilter(fields=[(field, field) for field in ORDERING_FIELDS])
 
     class Meta:

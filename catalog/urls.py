@@ -1,11 +1,13 @@
 from django.urls import path, re_path
 
+from catalog.curation_views import TagListView
 from catalog.views import HelloView, ModelDetailView, ModelListView, ModelTypesView
 
 urlpatterns = [
     path("hello", HelloView.as_view(), name="hello"),
     path("models", ModelListView.as_view(), name="model-list"),
     path("models/get_types", ModelTypesView.as_view(), name="model-types"),
+    path("tags", TagListView.as_view(), name="tag-list"),
     # Any segment reaches the view, which answers 400 for a malformed sha256
     # rather than a bare 404.
     re_path(r"^models/(?P<sha256>[^/]+)$", ModelDetailView.as_view(), name="model-detail"),

@@ -1,14 +1,14 @@
-"""Writes on tags: create-or-resolve by name, and merging."""
+"""Writes on tags: create-or-resolve by name, rename, merge and delete."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower
 
-from config.api import InvalidInput
+from config.api import Conflict, InvalidInput
 from tags.models import TAG_NAME_MAX_LENGTH, Tag
 
 
@@ -74,32 +74,95 @@ def tags_merge(*, target: Tag, sources: Iterable[Tag]) -> int:
     """Move every use of ``sources`` onto ``target`` and delete the sources.
 
     Works for every many-to-many relation that points at Tag (catalog models,
-    pending models, ...) without this app knowing them. Returns the number of
+    pending models, ...) without this app knowing them: two statements per
+    relation (INSERT ... SELECT of the missing links, DELETE of the old ones),
+    whatever the number of models carrying the tags. Returns the number of
     source tags removed.
     """
-    source_ids = [tag.pk for tag in sources if tag.pk != target.pk]
+    source_ids = sorted({tag.pk for tag in sources if tag.pk != target.pk})
     if not source_ids:
         return 0
-    for relation in Tag._meta.related_objects:
-        if not relation.many_to_many:
-            continue
-        through = relation.through
-        owner_field = f"{relation.field.m2m_field_name()}_id"
-        tag_field = f"{relation.field.m2m_reverse_field_name()}_id"
-        already = set(
-            through.objects.filter(**{tag_field: target.pk}).values_list(owner_field, flat=True)
-        )
-        moved = (
-            through.objects.filter(**{f"{tag_field}__in": source_ids})
-            .values_list(owner_field, flat=True)
-            .distinct()
-        )
-        through.objects.bulk_create(
-            [
-                through(**{owner_field: owner, tag_field: target.pk})
-                for owner in set(moved) - already
-            ]
-        )
-        through.objects.filter(**{f"{tag_field}__in": source_ids}).delete()
+    connection = connections[router.db_for_write(Tag)]
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(source_ids))
+    with connection.cursor() as cursor:
+        for relation in Tag._meta.related_objects:
+            if not relation.many_to_many:
+                continue
+            through = relation.through._meta
+            table = quote(through.db_table)
+            owner = quote(through.get_field(relation.field.m2m_field_name()).column)
+            tag = quote(through.get_field(relation.field.m2m_reverse_field_name()).column)
+            cursor.execute(
+                f"INSERT INTO {table} ({owner}, {tag}) "
+                f"SELECT DISTINCT l.{owner}, %s FROM {table} l WHERE l.{tag} IN ({marks}) "
+                f"AND NOT EXISTS (SELECT 1 FROM {table} k "
+                f"WHERE k.{owner} = l.{owner} AND k.{tag} = %s)",
+                [target.pk, *source_ids, target.pk],
+            )
+            cursor.execute(f"DELETE FROM {table} WHERE {tag} IN ({marks})", source_ids)
     Tag.objects.filter(pk__in=source_ids).delete()
     return len(source_ids)
+
+
+def tag_name_required(name: str) -> str:
+    """``name`` cleaned (tag_name_clean); InvalidInput when it is blank."""
+    cleaned = tag_name_clean(name)
+    if not cleaned:
+        raise InvalidInput("A tag name cannot be blank.", code="tag_name_blank")
+    return cleaned
+
+
+@transaction.atomic
+def tag_rename(*, tag: Tag, name: str, merge: bool = False) -> Tag:
+    """Rename ``tag`` to ``name`` (trimmed, runs of spaces folded); return the tag now named so.
+
+    When another tag already has that name without regard to case, raises
+    Conflict, or with ``merge`` moves every use of ``tag`` onto that other
+    tag (tags_merge), which then takes the requested spelling. A change of
+    case alone is a plain rename. Raises InvalidInput for a blank or long name.
+    """
+    cleaned = tag_name_required(name)
+    other = tag_find(cleaned)
+    if other is not None and other.pk != tag.pk:
+        if not merge:
+            raise Conflict(
+                f"The tag “{other.name}” (id {other.pk}) already has this name; "
+                'send "merge": true to merge this tag into it.',
+                code="tag_exists",
+            )
+        tags_merge(target=other, sources=[tag])
+        tag = other
+    if tag.name != cleaned:
+        tag.name = cleaned
+        try:
+            with transaction.atomic():
+                tag.save(update_fields=["name"])
+        except IntegrityError:
+            # Another request created or renamed a tag to this name meanwhile.
+            raise Conflict(
+                f"Another tag is now named “{cleaned}”; try again.", code="tag_exists"
+            ) from None
+    return tag
+
+
+@transaction.atomic
+def tag_delete(*, tag: Tag) -> None:
+    """Delete ``tag``: it leaves every catalog and pending model that carried it."""
+    tag.delete()
+
+
+def tags_by_ids_or_invalid(tag_ids: Iterable[int], *, field: str) -> list[Tag]:
+    """The tags with these ids, in the order given; InvalidInput naming unknown ids."""
+    unique_ids = list(dict.fromkeys(tag_ids))
+    storable = [tag_id for tag_id in unique_ids if 0 < tag_id < 2**63]
+    found = Tag.objects.in_bulk(storable)
+    missing = [tag_id for tag_id in unique_ids if tag_id not in found]
+    if missing:
+        listed = ", ".join(str(tag_id) for tag_id in missing[:20])
+        raise InvalidInput(
+            f"Unknown tag id(s): {listed}.",
+            code="unknown_tag",
+            fields={field: [f"Unknown tag id: {tag_id}." for tag_id in missing[:20]]},
+        )
+    return [found[tag_id] for tag_id in unique_ids]

@@ -1,0 +1,74 @@
+"""Curation routes: tag list with counts and facets, bulk edits, export."""
+
+from __future__ import annotations
+
+from django.db.models.functions import Lower
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.selectors import tags_with_counts
+from config.api import InvalidInput
+from tags.models import Tag
+from tags.serializers import TagCountListSerializer, TagSerializer
+
+TRUE_WORDS = {"true", "1", "yes"}
+FALSE_WORDS = {"false", "0", "no"}
+
+
+def query_bool(params, key: str, default: bool = False) -> bool:
+    """A true/false query parameter; anything else is a 400 naming it."""
+    raw = params.get(key)
+    if raw in (None, ""):
+        return default
+    word = str(raw).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise InvalidInput(
+        f"{key} must be true or false.",
+        code="invalid_filter",
+        fields={key: ["Must be true or false."]},
+    )
+
+
+def filter_parameters(*, type_required: bool) -> list[OpenApiParameter]:
+    """The list's filters, shared by the routes that select models the same way."""
+    # Imported here: catalog.views builds LIST_PARAMETERS, this reuses them.
+    from catalog.views import LIST_PARAMETERS
+
+    parameters = []
+    for parameter in LIST_PARAMETERS:
+        if parameter.name in {"limit", "offset"}:
+            continue
+        if parameter.name == "type" and not type_required:
+            parameter = OpenApiParameter(
+                "type", str, description="A model type, or 'others'; all types when absent."
+            )
+        parameters.append(parameter)
+    return parameters
+
+
+class TagListView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "counts",
+                OpenApiTypes.BOOL,
+                description="Add `count` (catalog models carrying the tag) to each tag; "
+                "the list's filters then count within that selection (facets).",
+            ),
+            *filter_parameters(type_required=False),
+        ],
+        responses=TagCountListSerializer,
+        summary="All tags sorted by name, optionally with counts",
+        operation_id="tags_list",
+    )
+    def get(self, request: Request) -> Response:
+        if query_bool(request.query_params, "counts"):
+            return Response({"tags": tags_with_counts(params=request.query_params)})
+        tags = Tag.objects.order_by(Lower("name"), "id")
+        return Response({"tags": TagSerializer(tags, many=True).data})
