@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -92,12 +93,28 @@ def file_sha256_cached(*, path: str) -> str:
     stat is the same before and after reading. Raises FileNotFoundError for a
     missing file and FileChanged for a file written to while it was read.
     """
+    return file_digest_cached(path=path).sha256
+
+
+@dataclass(frozen=True)
+class CachedDigest:
+    sha256: str
+    # Bytes read to compute it: 0 when the hash cache answered.
+    bytes_read: int
+    from_cache: bool
+
+
+def file_digest_cached(*, path: str) -> CachedDigest:
+    """``file_sha256_cached`` that also says how much it read, for reports.
+
+    Same rules, same exceptions; writes the FileHash row when it read the file.
+    """
     before = file_stat(path)
     cached = FileHash.objects.filter(
         path=path, size_bytes=before.size_bytes, mtime_ns=before.mtime_ns
     ).first()
     if cached is not None:
-        return cached.sha256
+        return CachedDigest(cached.sha256, 0, from_cache=True)
     digest = sha256_of_file(path)
     if file_stat(path) != before:
         raise FileChanged(f"{path} changed while it was being hashed; try again.")
@@ -112,4 +129,4 @@ def file_sha256_cached(*, path: str) -> str:
         unique_fields=["path"],
         update_fields=["size_bytes", "mtime_ns", "sha256", "hashed_at"],
     )
-    return digest
+    return CachedDigest(digest, before.size_bytes, from_cache=False)

@@ -58,3 +58,15 @@ class TqdmProgress:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def size_text(size: int) -> str:
+    """A byte count in decimal units, as the progress bars show them: 0 B, 950 B, 2.0 GB."""
+    if size < 1000:
+        return f"{size} B"
+    value = size / 1000
+    for unit in ("kB", "MB", "GB"):
+        if value < 1000:
+            return f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"

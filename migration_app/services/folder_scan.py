@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from catalog.services import FileChanged, file_sha256_cached
+from catalog.services import CachedDigest, FileChanged, file_digest_cached
 from catalog.types import canonical_type
 from config.api import Conflict, InvalidInput, NotConfigured
 from config.progress import NULL_PROGRESS, Progress
@@ -66,7 +66,11 @@ class ScanResult:
 @dataclass
 class HashResult:
     hashed: int = 0
+    # Size of the hashed files, whether read now or answered by the hash cache.
     bytes: int = 0
+    # What was really read, and how many digests the cache answered instead.
+    bytes_read: int = 0
+    from_cache: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
 
     def as_dict(self) -> dict:
@@ -74,6 +78,8 @@ class HashResult:
         return {
             "hashed": self.hashed,
             "bytes": self.bytes,
+            "bytes_read": self.bytes_read,
+            "from_cache": self.from_cache,
             "failed": [{"path": path, "error": reason} for path, reason in self.failed],
         }
 
@@ -306,9 +312,9 @@ def pending_files_hash(
     result = HashResult()
     threaded = workers > 1
 
-    def hash_one(path: str) -> str | Exception:
+    def hash_one(path: str) -> CachedDigest | Exception:
         try:
-            return file_sha256_cached(path=path)
+            return file_digest_cached(path=path)
         except (OSError, FileChanged) as exc:
             return exc
         finally:
@@ -327,7 +333,7 @@ def pending_files_hash(
 
 def _record_hashes(
     rows: list[tuple[int, str, int]],
-    outcomes: Iterable[str | Exception],
+    outcomes: Iterable[CachedDigest | Exception],
     result: HashResult,
     progress: Progress,
 ) -> None:
@@ -335,9 +341,11 @@ def _record_hashes(
         if isinstance(outcome, Exception):
             result.failed.append((path, _hash_failure(outcome)))
         else:
-            PendingModel.objects.filter(pk=pk).update(sha256=outcome)
+            PendingModel.objects.filter(pk=pk).update(sha256=outcome.sha256)
             result.hashed += 1
             result.bytes += size
+            result.bytes_read += outcome.bytes_read
+            result.from_cache += outcome.from_cache
         progress.advance(size)
 
 

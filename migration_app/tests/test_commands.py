@@ -81,7 +81,7 @@ def test_scan_command_reports_counts_and_missing_roots(scan_roots, tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_scan_command_with_hash_fills_the_hash_cache(scan_roots):
     out, _ = run("scan", "--hash", "--workers", "2", verbosity=0)
-    assert "Hashed 2 pending files (5\xa0bytes); 0 could not be hashed." in out
+    assert "Hashed 2 pending files (5 B): 5 B read from 2 files, 0 hashes from the cache" in out
     assert FileHash.objects.count() == 2
     assert not PendingModel.objects.filter(sha256="").exists()
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.template.defaultfilters import filesizeformat
 
 from config.api import ServiceError
-from config.progress import TqdmProgress
+from config.progress import TqdmProgress, size_text
 from jobs.commands import BACKGROUND_HELP, submit_from_command
 from migration_app.services.folder_scan import HashResult, folder_scan, pending_files_hash
 
@@ -63,12 +62,23 @@ class Command(BaseCommand):
             self._hash(workers, verbosity)
 
     def _hash(self, workers: int, verbosity: int) -> None:
-        options = {"desc": "hashing", "unit": "B", "unit_scale": True, "unit_divisor": 1024}
+        # Decimal units (kB, MB, GB) in the bar and in the summary alike; the
+        # default bar would print the counts without their "B".
+        options = {
+            "desc": "hashing",
+            "unit": "B",
+            "unit_scale": True,
+            "unit_divisor": 1000,
+            "bar_format": "{l_bar}{bar}| {n_fmt}B/{total_fmt}B [{elapsed}<{remaining}, {rate_fmt}]",
+        }
         with TqdmProgress(verbosity=verbosity, **options) as progress:
             result: HashResult = pending_files_hash(workers=workers, progress=progress)
         for path, reason in result.failed:
             self.stderr.write(self.style.WARNING(f"Not hashed: {path}: {reason}."))
+        read_files = result.hashed - result.from_cache
         self.stdout.write(
-            f"Hashed {result.hashed} pending files ({filesizeformat(result.bytes)}); "
-            f"{len(result.failed)} could not be hashed."
+            f"Hashed {result.hashed:,} pending files ({size_text(result.bytes)}): "
+            f"{size_text(result.bytes_read)} read from {read_files:,} files, "
+            f"{result.from_cache:,} hashes from the cache (files unchanged since last read); "
+            f"{len(result.failed):,} could not be hashed."
         )
