@@ -23,7 +23,7 @@ FILES = 6
 FILE_SIZE = 1 << 30  # sparse: costs no disk, reads as zeros
 
 
-def wait_for(predicate, *, timeout: float = 90, what: str = "condition"):
+def wait_for(predicate, *, timeout: float = 240, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -71,7 +71,7 @@ class Library:
             what="the job to run and advance",
         )
 
-    def wait_finished(self, job_id: int, timeout: float = 120) -> dict:
+    def wait_finished(self, job_id: int, timeout: float = 300) -> dict:
         return wait_for(
             lambda: (job := self.job(job_id))["state"] not in ("queued", "running") and job,
             timeout=timeout,
@@ -120,9 +120,19 @@ def running_library(tmp_path: Path, engine: str):
                             wait=False,
                         )
                     )
-            yield Library(web.url, workers, web)
+            try:
+                yield Library(web.url, workers, web)
+            except BaseException:
+                print_logs(tmp_path)
+                raise
     finally:
         inst.drop()
+
+
+def print_logs(folder: Path) -> None:
+    """The end of every process log, shown by pytest for a failed test."""
+    for log in sorted(folder.glob("*.log")):
+        print(f"---- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-40:]))
 
 
 def embedded_worker_pid(web) -> int:
@@ -176,7 +186,7 @@ def test_killed_worker_mid_job_is_taken_up_again_and_finishes(tmp_path, engine):
                 os.kill(horse, signal.SIGKILL)
         else:
             os.killpg(embedded_worker_pid(library.web), signal.SIGKILL)
-        finished = library.wait_finished(job["id"], timeout=180)
+        finished = library.wait_finished(job["id"], timeout=300)
         assert finished["state"] == "succeeded", finished
         assert finished["attempts"] == 2
         assert finished["result"]["failed"] == []
@@ -204,7 +214,7 @@ def test_serve_stop_mid_job_stops_everything_and_the_next_start_finishes_it(tmp_
             library = Library(web.url, {}, web)
             stopped = library.job(job["id"])
             assert stopped["state"] in ("queued", "running", "succeeded")
-            finished = library.wait_finished(job["id"], timeout=180)
+            finished = library.wait_finished(job["id"], timeout=300)
             assert finished["state"] == "succeeded", finished
             assert all(item.get("sha256") for item in library.pending())
     finally:
