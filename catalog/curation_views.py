@@ -10,7 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.selectors import tags_with_counts
-from config.api import InvalidInput
+from config.api import InvalidInput, page_bounds, page_slice
+from config.schema import PAGE_PARAMETERS
 from tags.models import Tag
 from tags.serializers import TagCountListSerializer, TagSerializer
 
@@ -62,13 +63,21 @@ class TagListView(APIView):
                 "the list's filters then count within that selection (facets).",
             ),
             *filter_parameters(type_required=False),
+            *PAGE_PARAMETERS,
         ],
         responses=TagCountListSerializer,
-        summary="All tags sorted by name, optionally with counts",
+        summary="All tags sorted by name, optionally with counts (a page with limit/offset)",
         operation_id="tags_list",
     )
     def get(self, request: Request) -> Response:
+        limit, offset = page_bounds(request.query_params)
         if query_bool(request.query_params, "counts"):
-            return Response({"tags": tags_with_counts(params=request.query_params)})
-        tags = Tag.objects.order_by(Lower("name"), "id")
-        return Response({"tags": TagSerializer(tags, many=True).data})
+            # Counted in one pass over every tag; the page is cut from that list.
+            rows, total = page_slice(tags_with_counts(params=request.query_params), limit, offset)
+        else:
+            tags, total = page_slice(Tag.objects.order_by(Lower("name"), "id"), limit, offset)
+            rows = TagSerializer(tags, many=True).data
+        body: dict = {"tags": rows}
+        if total is not None:
+            body["total"] = total
+        return Response(body)

@@ -120,10 +120,10 @@ def page_bounds(params: Any) -> tuple[int | None, int | None]:
 
 
 def page_slice(queryset: Any, limit: int | None, offset: int | None) -> tuple[Any, int | None]:
-    """The page of ``queryset`` and the total before slicing; unsliced without a page."""
+    """The page of ``queryset`` (or of a list) and the total before slicing, or both unsliced."""
     if limit is None and offset is None:
         return queryset, None
-    total = queryset.count()
+    total = len(queryset) if isinstance(queryset, list) else queryset.count()
     start = offset or 0
     return queryset[start : None if limit is None else start + limit], total
 

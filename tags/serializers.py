@@ -41,6 +41,7 @@ class TagCountSerializer(serializers.Serializer):
 
 class TagCountListSerializer(serializers.Serializer):
     tags = TagCountSerializer(many=True)
+    total = serializers.IntegerField(required=False, help_text="Only with limit or offset.")
 
 
 class StrictNameField(serializers.CharField):
