@@ -232,9 +232,11 @@ def test_a_file_hashed_before_is_not_read_again(api, make_pending, monkeypatch):
     pending = make_pending("cached.safetensors", b"cached bytes")
     catalog_services.file_sha256_cached(path=pending.path)
     reads = []
-    real = catalog_services.sha256_of_file
+    real = catalog_services.file_digests
     monkeypatch.setattr(
-        catalog_services, "sha256_of_file", lambda path: reads.append(path) or real(path)
+        catalog_services,
+        "file_digests",
+        lambda path, **kwargs: reads.append(path) or real(path, **kwargs),
     )
     assert promote(api, [pending.pk]).json()["success"] == [pending.pk]
     assert reads == []
