@@ -22,6 +22,9 @@ LIST_FIELDS = (
     "path",
     "size_bytes",
     "created_at",
+    "architecture",
+    "base_model",
+    "kind",
     "missing",
     "missing_since",
 )

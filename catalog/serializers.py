@@ -9,6 +9,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.file_serializers import FileRecordSerializer, file_record_shown
 from catalog.models import CatalogModel
 from tags.serializers import TagSerializer
 
@@ -183,6 +184,9 @@ class CatalogModelSimpleSerializer(serializers.Serializer):
     created_at = serializers.IntegerField(help_text="Epoch milliseconds.")
     images_count = serializers.IntegerField()
     tags = TagSerializer(many=True)
+    architecture = serializers.CharField(help_text="From the file's header: sd1, sdxl, flux1, ...")
+    base_model = serializers.CharField(help_text="SD 1.5, SDXL 1.0, Pony, Flux.1 D, ... or ''.")
+    kind = serializers.CharField(help_text="checkpoint, lora, vae, embedding, ... or unknown.")
 
 
 class CatalogModelListSerializer(serializers.Serializer):
@@ -194,14 +198,29 @@ class CatalogModelFullSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="display_name")
     meta_json = serializers.SerializerMethodField()
     tags = TagSerializer(many=True)
+    file = serializers.SerializerMethodField()
 
     class Meta:
         model = CatalogModel
-        fields = ["sha256", "name", "type", "path", "size_bytes", "created_at", "meta_json", "tags"]
+        fields = [
+            "sha256",
+            "name",
+            "type",
+            "path",
+            "size_bytes",
+            "created_at",
+            "meta_json",
+            "tags",
+            "file",
+        ]
 
     @extend_schema_field(MetaJsonSerializer)
     def get_meta_json(self, model: CatalogModel) -> dict[str, Any]:
         return meta_json_of(model)
+
+    @extend_schema_field(FileRecordSerializer)
+    def get_file(self, model: CatalogModel) -> dict[str, Any]:
+        return file_record_shown(model.file_info, path=model.path, sha256=model.sha256)
 
 
 class TypesSerializer(serializers.Serializer):

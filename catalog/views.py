@@ -43,6 +43,11 @@ LIST_PARAMETERS = [
     OpenApiParameter("tags", str, description="Comma-separated tag ids; models with all."),
     OpenApiParameter("exclude_tags", str, description="Comma-separated tag ids to exclude."),
     OpenApiParameter(
+        "base_model", str, description="Base model label from the file, any case: 'SDXL 1.0'."
+    ),
+    OpenApiParameter("architecture", str, description="Architecture id: sd1, sdxl, flux1, ..."),
+    OpenApiParameter("kind", str, description="checkpoint, lora, vae, embedding, ..."),
+    OpenApiParameter(
         "ordering",
         str,
         description="name, type, path, size_bytes, created_at, "

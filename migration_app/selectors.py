@@ -68,7 +68,7 @@ def pending_model_list(
     rows = list(
         queryset.annotate(
             image=Coalesce(Subquery(first_image.values("file_name")[:1]), Value(""))
-        ).values("id", "name", "path", "type", "image")
+        ).values("id", "name", "path", "type", "image", "architecture", "base_model", "kind")
     )
     # A page is a run of consecutive ids: its tags are those of that id range.
     tags = _tags_by_pending(rows[0]["id"], rows[-1]["id"]) if rows else {}

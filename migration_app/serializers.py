@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.file_serializers import FileRecordSerializer, file_record_shown
 from catalog.serializers import PromptsSerializer, StrictCharField
 from migration_app.models import PendingModel
 from migration_app.services.promotion import STRATEGIES, strategy_clean
@@ -35,6 +36,9 @@ class PendingModelSimpleSerializer(serializers.Serializer):
     type = serializers.CharField()
     image = serializers.CharField(help_text="File name of the first pending image, or ''.")
     tags = TagSerializer(many=True)
+    architecture = serializers.CharField(help_text="From the file's header: sd1, sdxl, flux1, ...")
+    base_model = serializers.CharField(help_text="SD 1.5, SDXL 1.0, Pony, Flux.1 D, ... or ''.")
+    kind = serializers.CharField(help_text="checkpoint, lora, vae, embedding, ... or unknown.")
 
 
 class PendingModelListSerializer(serializers.Serializer):
@@ -53,6 +57,7 @@ class PendingModelFullSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="display_name")
     meta_json = serializers.SerializerMethodField()
     tags = TagSerializer(many=True)
+    file = serializers.SerializerMethodField()
 
     class Meta:
         model = PendingModel
@@ -66,6 +71,7 @@ class PendingModelFullSerializer(serializers.ModelSerializer):
             "created_at",
             "meta_json",
             "tags",
+            "file",
         ]
 
     @extend_schema_field(PendingMetaJsonSerializer)
@@ -76,6 +82,10 @@ class PendingModelFullSerializer(serializers.ModelSerializer):
             "images": [image.file_name for image in pending.images.all()],
             "prompts": {"positive": pending.prompt_positive, "negative": pending.prompt_negative},
         }
+
+    @extend_schema_field(FileRecordSerializer)
+    def get_file(self, pending: PendingModel) -> dict[str, Any]:
+        return file_record_shown(pending.file_info, path=pending.path, sha256=pending.sha256)
 
 
 class PendingModelQuerySerializer(serializers.Serializer):

@@ -11,7 +11,9 @@ from tags.models import Tag
 pytestmark = pytest.mark.django_db
 
 SIMPLE_KEYS = {"sha256", "name", "type", "path", "size_bytes", "created_at", "images_count", "tags"}
+SIMPLE_KEYS |= {"architecture", "base_model", "kind"}
 FULL_KEYS = {"sha256", "name", "type", "path", "size_bytes", "created_at", "meta_json", "tags"}
+FULL_KEYS |= {"file"}
 SHA = "ab" * 32
 
 
@@ -111,6 +113,9 @@ def test_list_returns_models_of_the_type_in_the_simple_form(api, make_model):
                 "created_at": model.created_at,
                 "images_count": 0,
                 "tags": [{"id": tag.id, "name": "style"}],
+                "architecture": "",
+                "base_model": "",
+                "kind": "",
             }
         ]
     }
@@ -424,6 +429,21 @@ def test_detail_returns_the_full_record(api, make_model):
             "prompts": {"positive": "detailed", "negative": "blurry"},
         },
         "tags": [{"id": anime.id, "name": "anime"}, {"id": style.id, "name": "style"}],
+        # Not read from its header yet: what the path and the sha256 already say.
+        "file": {
+            "format": "safetensors",
+            "architecture": "unknown",
+            "kind": "unknown",
+            "base_model": "",
+            "dtype": "",
+            "tensor_count": 0,
+            "parameters": 0,
+            "hashes": {"sha256": SHA, "autov2": SHA[:10]},
+            "trigger_words": [],
+            "training": {},
+            "modelspec": {},
+            "header_error": "",
+        },
     }
 
 
