@@ -7,30 +7,63 @@ and a thumbnail column (it reads ``inlines``, ``list_display`` and
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin
 from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html
 
 from catalog.models import CatalogModel, FileHash
 from config.admin import epoch_ms_display
 from tags.models import Tag
 
+# Read from the file's header (docs/file-intelligence.md).
+FILE_INFO_FIELDS = [
+    "architecture",
+    "base_model",
+    "kind",
+    "autov1",
+    "autov2",
+    "autov3",
+    "tensor_sha256",
+]
+
 
 @admin.register(CatalogModel)
 class CatalogModelAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "type", "human_size", "tag_names"]
+    list_display = [
+        "display_name",
+        "type",
+        "base_model",
+        "architecture",
+        "kind",
+        "human_size",
+        "tag_names",
+    ]
     list_display_links = ["display_name"]
-    list_filter = ["type", ("tags", admin.RelatedOnlyFieldListFilter)]
-    # ^ the hash: a pasted prefix or full sha256 in any case finds the model.
-    search_fields = ["name", "path", "^sha256"]
+    list_filter = [
+        "type",
+        "base_model",
+        "architecture",
+        "kind",
+        ("tags", admin.RelatedOnlyFieldListFilter),
+    ]
+    # ^ the hash: a pasted prefix or full sha256 in any case finds the model;
+    # = the short hashes images and model sites quote (AutoV1/V2/V3).
+    search_fields = ["name", "path", "^sha256", "=autov1", "=autov2", "=autov3", "=tensor_sha256"]
     autocomplete_fields = ["tags"]
     list_per_page = 100
     inlines: list = []
     fieldsets = [
         (None, {"fields": ["sha256", "name", "type", "path", "tags"]}),
         ("File", {"fields": ["size_bytes", "created"]}),
+        (
+            "What the file says about itself",
+            {"fields": [*FILE_INFO_FIELDS, "file_record"], "classes": ["collapse"]},
+        ),
         (
             "Metadata",
             {
@@ -53,7 +86,9 @@ class CatalogModelAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: CatalogModel | None = None):
         # The sha256 is the identity of the file's bytes: set once, never edited.
         # created_at is epoch milliseconds (the API's form): shown as a date instead.
-        return ["sha256", "created"] if obj is not None else ["created"]
+        # The file-info fields come from the file's header: read, never typed.
+        readonly = ["created", *FILE_INFO_FIELDS, "file_record"]
+        return ["sha256", *readonly] if obj is not None else readonly
 
     @admin.display(description="name", ordering="name")
     def display_name(self, model: CatalogModel) -> str:
@@ -67,6 +102,10 @@ class CatalogModelAdmin(admin.ModelAdmin):
     def tag_names(self, model: CatalogModel) -> str:
         return ", ".join(tag.name for tag in model.tags.all())
 
+    @admin.display(description="file record")
+    def file_record(self, model: CatalogModel) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(model.file_info, indent=2)[:100_000])
+
     @admin.display(description="created", ordering="created_at")
     def created(self, model: CatalogModel) -> str:
         return epoch_ms_display(model.created_at)
@@ -76,7 +115,7 @@ class CatalogModelAdmin(admin.ModelAdmin):
 class FileHashAdmin(admin.ModelAdmin):
     """Remembered digests of files on disk; read-only, for diagnosing re-hashing."""
 
-    list_display = ["path", "sha256", "size_bytes", "hashed_at"]
+    list_display = ["path", "sha256", "tensor_sha256", "size_bytes", "hashed_at"]
     search_fields = ["path", "^sha256"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -86,11 +86,19 @@ class CatalogModelFilter(django_filters.FilterSet):
     min_rating = django_filters.NumberFilter(
         field_name="rating", lookup_expr="gte", min_value=0, max_value=5, decimal_places=0
     )
+    # From the file's header (docs/file-intelligence.md): the label any case,
+    # the ids as given or in lowercase.
+    base_model = django_filters.CharFilter(lookup_expr="iexact", max_length=64)
+    architecture = django_filters.CharFilter(method="filter_lowercase", max_length=32)
+    kind = django_filters.CharFilter(method="filter_lowercase", max_length=32)
     ordering = django_filters.OrderingFilter(fields=[(field, field) for field in ORDERING_FIELDS])
 
     class Meta:
         model = CatalogModel
         fields: list[str] = []
+
+    def filter_lowercase(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(**{name: value.strip().lower()})
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return search_filter(queryset, value)

@@ -6,6 +6,7 @@ admin never holds a second copy of their rules.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 
 from django import forms
@@ -19,6 +20,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from catalog.models import CatalogModel, display_name_for
+from catalog.sidecar_admin import HasSidecarsFilter, sidecars_summary
 from config.admin import epoch_ms_display
 from migration_app.models import PendingImage, PendingModel
 from migration_app.services.pending import pending_models_delete
@@ -56,17 +58,18 @@ class PromoteForm(forms.Form):
     )
 
 
-def shortened_html(text: str, *, keep: int) -> str:
-    """``text`` cut in the middle to about ``keep`` characters, whole on hover.
+def shortened_html(text: str, *, keep: int, title: str = "") -> str:
+    """``text`` cut in the middle to at most ``keep`` characters; ``title`` (or the
+    whole text) shows on hover.
 
-    The middle goes: the start of a path says which root it is under and the
-    end is the file name; both matter more than the folders between.
+    The middle goes: the start of a folder says which root it is under and the
+    end is the folder the file sits in; both matter more than those between.
+    One line whatever its length (config/static/config/admin.css).
     """
-    if len(text) <= keep:
-        return text
-    head = keep // 3
-    tail = keep - head - 1
-    return format_html('<span title="{}">{}…{}</span>', text, text[:head], text[-tail:])
+    if len(text) > keep:
+        head = keep // 3
+        text = f"{text[:head]}…{text[-(keep - head - 1) :]}"
+    return format_html('<span class="one-line" title="{}">{}</span>', title or text, text)
 
 
 def thumbnail_html(image: PendingImage | None):
@@ -117,8 +120,25 @@ class ConflictFilter(admin.SimpleListFilter):
 
 @admin.register(PendingModel)
 class PendingModelAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "type", "short_path", "human_size", "hashed", "thumbnail"]
-    list_filter = ["type", ConflictFilter, ("tags", admin.RelatedOnlyFieldListFilter)]
+    list_display = [
+        "display_name",
+        "type",
+        "base_model",
+        "kind",
+        "short_path",
+        "human_size",
+        "hashed",
+        "thumbnail",
+    ]
+    list_filter = [
+        "type",
+        ConflictFilter,
+        "base_model",
+        "architecture",
+        "kind",
+        ("tags", admin.RelatedOnlyFieldListFilter),
+        HasSidecarsFilter,
+    ]
     search_fields = ["name", "path"]
     search_help_text = "Name, or any part of the file's path."
     list_per_page = 100
@@ -130,6 +150,7 @@ class PendingModelAdmin(admin.ModelAdmin):
             "Metadata",
             {"fields": ["description", "community_links", "prompt_positive", "prompt_negative"]},
         ),
+        ("Sidecars other tools wrote beside the file", {"fields": ["sidecars"]}),
     ]
     readonly_fields = [
         "sha256",
@@ -139,15 +160,23 @@ class PendingModelAdmin(admin.ModelAdmin):
         "architecture",
         "base_model",
         "kind",
+        "sidecars",
     ]
     # Autocomplete, not a two-pane list: a library may hold thousands of tags.
     autocomplete_fields = ["tags"]
     inlines = [PendingImageInline]
     actions = ["promote", "delete_pending"]
 
+    class Media:
+        css = {"all": ["config/admin.css"]}
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Pending models come from a scan or a legacy import, never by hand.
         return False
+
+    @admin.display(description="sidecars")
+    def sidecars(self, pending: PendingModel) -> str:
+        return sidecars_summary(pending)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PendingModel]:
         images = PendingImage.objects.order_by("position", "id")
@@ -161,11 +190,13 @@ class PendingModelAdmin(admin.ModelAdmin):
 
     @admin.display(description="name", ordering="name")
     def display_name(self, pending: PendingModel) -> str:
-        return shortened_html(pending.display_name, keep=60)
+        return shortened_html(pending.display_name, keep=48)
 
-    @admin.display(description="path", ordering="path")
+    @admin.display(description="folder (hover: the whole path)", ordering="path")
     def short_path(self, pending: PendingModel) -> str:
-        return shortened_html(pending.path, keep=70)
+        # The file name is in the name column; this one says where it lies.
+        folder = os.path.dirname(pending.path.replace("\\", "/")) or pending.path
+        return shortened_html(folder, keep=40, title=pending.path)
 
     @admin.display(description="created", ordering="created_at")
     def created(self, pending: PendingModel) -> str:

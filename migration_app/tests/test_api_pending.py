@@ -51,6 +51,9 @@ def test_pending_models_lists_simple_records_oldest_first(api, staged):
                     {"id": first.tags.get(name="Anime").pk, "name": "Anime"},
                     {"id": first.tags.get(name="style").pk, "name": "style"},
                 ],
+                "architecture": "",
+                "base_model": "",
+                "kind": "",
             },
             # An empty name falls back to the file name of the path.
             {
@@ -59,6 +62,9 @@ def test_pending_models_lists_simple_records_oldest_first(api, staged):
                 "type": "checkpoints",
                 "image": "",
                 "tags": [],
+                "architecture": "",
+                "base_model": "",
+                "kind": "",
             },
         ]
     }
@@ -99,6 +105,21 @@ def test_pending_model_returns_the_full_record(api, staged):
             {"id": first.tags.get(name="Anime").pk, "name": "Anime"},
             {"id": first.tags.get(name="style").pk, "name": "style"},
         ],
+        # Staged without a scan: nothing read from its header yet.
+        "file": {
+            "format": "safetensors",
+            "architecture": "unknown",
+            "kind": "unknown",
+            "base_model": "",
+            "dtype": "",
+            "tensor_count": 0,
+            "parameters": 0,
+            "hashes": {},
+            "trigger_words": [],
+            "training": {},
+            "modelspec": {},
+            "header_error": "",
+        },
     }
 
 
