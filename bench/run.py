@@ -36,6 +36,11 @@ BENCHMARKS = {
     "legacy_import": "bench.legacy",
     "promotion": "bench.promotion",
     "renditions": "bench.renditions",
+    "jobs": "bench.jobs_engine",
+    "hash_job": "bench.hash_job",
+    "serving": "bench.serving",
+    "sizing": "bench.sizing",
+    "sidecars": "bench.sidecars",
 }
 
 
