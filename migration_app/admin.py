@@ -6,7 +6,6 @@ admin never holds a second copy of their rules.
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 
 from django import forms
@@ -20,7 +19,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from catalog.models import CatalogModel, display_name_for
-from catalog.sidecar_admin import HasSidecarsFilter, sidecars_summary
 from config.admin import epoch_ms_display
 from migration_app.models import PendingImage, PendingModel
 from migration_app.services.pending import pending_models_delete
@@ -58,18 +56,17 @@ class PromoteForm(forms.Form):
     )
 
 
-def shortened_html(text: str, *, keep: int, title: str = "") -> str:
-    """``text`` cut in the middle to at most ``keep`` characters; ``title`` (or the
-    whole text) shows on hover.
+def shortened_html(text: str, *, keep: int) -> str:
+    """``text`` cut in the middle to about ``keep`` characters, whole on hover.
 
-    The middle goes: the start of a folder says which root it is under and the
-    end is the folder the file sits in; both matter more than those between.
-    One line whatever its length (config/static/config/admin.css).
+    The middle goes: the start of a path says which root it is under and the
+    end is the file name; both matter more than the folders between.
     """
-    if len(text) > keep:
-        head = keep // 3
-        text = f"{text[:head]}…{text[-(keep - head - 1) :]}"
-    return format_html('<span class="one-line" title="{}">{}</span>', title or text, text)
+    if len(text) <= keep:
+        return text
+    head = keep // 3
+    tail = keep - head - 1
+    return format_html('<span title="{}">{}…{}</span>', text, text[:head], text[-tail:])
 
 
 def thumbnail_html(image: PendingImage | None):
@@ -137,7 +134,6 @@ class PendingModelAdmin(admin.ModelAdmin):
         "architecture",
         "kind",
         ("tags", admin.RelatedOnlyFieldListFilter),
-        HasSidecarsFilter,
     ]
     search_fields = ["name", "path"]
     search_help_text = "Name, or any part of the file's path."
@@ -150,7 +146,6 @@ class PendingModelAdmin(admin.ModelAdmin):
             "Metadata",
             {"fields": ["description", "community_links", "prompt_positive", "prompt_negative"]},
         ),
-        ("Sidecars other tools wrote beside the file", {"fields": ["sidecars"]}),
     ]
     readonly_fields = [
         "sha256",
@@ -160,23 +155,15 @@ class PendingModelAdmin(admin.ModelAdmin):
         "architecture",
         "base_model",
         "kind",
-        "sidecars",
     ]
     # Autocomplete, not a two-pane list: a library may hold thousands of tags.
     autocomplete_fields = ["tags"]
     inlines = [PendingImageInline]
     actions = ["promote", "delete_pending"]
 
-    class Media:
-        css = {"all": ["config/admin.css"]}
-
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Pending models come from a scan or a legacy import, never by hand.
         return False
-
-    @admin.display(description="sidecars")
-    def sidecars(self, pending: PendingModel) -> str:
-        return sidecars_summary(pending)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PendingModel]:
         images = PendingImage.objects.order_by("position", "id")
@@ -190,13 +177,11 @@ class PendingModelAdmin(admin.ModelAdmin):
 
     @admin.display(description="name", ordering="name")
     def display_name(self, pending: PendingModel) -> str:
-        return shortened_html(pending.display_name, keep=48)
+        return shortened_html(pending.display_name, keep=60)
 
-    @admin.display(description="folder (hover: the whole path)", ordering="path")
+    @admin.display(description="path", ordering="path")
     def short_path(self, pending: PendingModel) -> str:
-        # The file name is in the name column; this one says where it lies.
-        folder = os.path.dirname(pending.path.replace("\\", "/")) or pending.path
-        return shortened_html(folder, keep=40, title=pending.path)
+        return shortened_html(pending.path, keep=70)
 
     @admin.display(description="created", ordering="created_at")
     def created(self, pending: PendingModel) -> str:
