@@ -27,6 +27,9 @@ LIST_FIELDS = (
     "kind",
     "missing",
     "missing_since",
+    "favorite",
+    "rating",
+    "nsfw",
 )
 
 

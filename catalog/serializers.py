@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.file_serializers import FileRecordSerializer, file_record_shown
-from catalog.models import CatalogModel
+from catalog.models import MAX_RATING, CatalogModel
 from tags.serializers import TagSerializer
 
 
@@ -26,6 +26,24 @@ class MetaJsonSerializer(serializers.Serializer):
     community_links = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False)
     images_count = serializers.IntegerField(read_only=True)
     prompts = PromptsSerializer(required=False)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only: "yes", 1 or "false" are refused rather than guessed."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only (not a string, a boolean or 4.0)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class StrictCharField(serializers.CharField):
@@ -157,6 +175,9 @@ class CatalogModelPatchSerializer(serializers.Serializer):
     path = StrictCharField(max_length=4096, allow_blank=True, required=False)
     tags = serializers.ListField(child=TagRefField(), required=False, max_length=10000)
     meta_json = MetaJsonField(required=False)
+    favorite = StrictBooleanField(required=False)
+    rating = StrictIntegerField(required=False, min_value=0, max_value=MAX_RATING)
+    nsfw = StrictBooleanField(required=False)
 
 
 def meta_json_of(model: CatalogModel) -> dict[str, Any]:
@@ -187,6 +208,9 @@ class CatalogModelSimpleSerializer(serializers.Serializer):
     architecture = serializers.CharField(help_text="From the file's header: sd1, sdxl, flux1, ...")
     base_model = serializers.CharField(help_text="SD 1.5, SDXL 1.0, Pony, Flux.1 D, ... or ''.")
     kind = serializers.CharField(help_text="checkpoint, lora, vae, embedding, ... or unknown.")
+    favorite = serializers.BooleanField()
+    rating = serializers.IntegerField(help_text="0 = none, else 1 to 5 stars.")
+    nsfw = serializers.BooleanField()
 
 
 class CatalogModelListSerializer(serializers.Serializer):
@@ -212,6 +236,9 @@ class CatalogModelFullSerializer(serializers.ModelSerializer):
             "meta_json",
             "tags",
             "file",
+            "favorite",
+            "rating",
+            "nsfw",
         ]
 
     @extend_schema_field(MetaJsonSerializer)

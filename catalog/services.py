@@ -78,6 +78,9 @@ def catalog_model_update(*, model: CatalogModel, data: dict[str, Any]) -> Catalo
             setattr(model, field, data[field].strip() if field != "path" else data[field])
     if "meta_json" in data:
         apply_meta_json(model, data["meta_json"])
+    for field in ("favorite", "rating", "nsfw"):
+        if field in data:
+            setattr(model, field, data[field])
     model.save()
     if tags is not None:
         model.tags.set(tags)

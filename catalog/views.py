@@ -39,19 +39,28 @@ class ModelTypesView(APIView):
 
 LIST_PARAMETERS = [
     OpenApiParameter("type", str, required=True, description="A model type, or 'others'."),
-    OpenApiParameter("q", str, description="Substring of name or path (any case)."),
+    OpenApiParameter(
+        "q",
+        str,
+        description="Words and \"quoted phrases\"; each must occur (any case) in the name, "
+        "path, description, a trigger word or a tag name.",
+    ),
     OpenApiParameter("tags", str, description="Comma-separated tag ids; models with all."),
+    OpenApiParameter("tags_any", str, description="Comma-separated tag ids; models with one."),
     OpenApiParameter("exclude_tags", str, description="Comma-separated tag ids to exclude."),
     OpenApiParameter(
         "base_model", str, description="Base model label from the file, any case: 'SDXL 1.0'."
     ),
     OpenApiParameter("architecture", str, description="Architecture id: sd1, sdxl, flux1, ..."),
     OpenApiParameter("kind", str, description="checkpoint, lora, vae, embedding, ..."),
+    OpenApiParameter("favorite", OpenApiTypes.BOOL, description="true or false."),
+    OpenApiParameter("nsfw", OpenApiTypes.BOOL, description="true or false."),
+    OpenApiParameter("min_rating", OpenApiTypes.INT, description="0 to 5: rating at least this."),
     OpenApiParameter(
         "ordering",
         str,
-        description="name, type, path, size_bytes, created_at, "
-        "sha256 or images_count; '-' for descending.",
+        description="name, type, path, size_bytes, created_at, sha256, images_count, "
+        "rating or base_model; '-' for descending.",
     ),
     OpenApiParameter("limit", OpenApiTypes.INT, description="Page size; adds 'total'."),
     OpenApiParameter("offset", OpenApiTypes.INT, description="Items to skip; adds 'total'."),
@@ -93,7 +102,7 @@ class ModelDetailView(APIView):
     @extend_schema(
         request=CatalogModelPatchSerializer,
         responses=CatalogModelFullSerializer,
-        summary="Update name, type, path, tags or meta_json",
+        summary="Update name, type, path, tags, meta_json, favorite, rating or nsfw",
         operation_id="model_update",
     )
     def patch(self, request: Request, sha256: str) -> Response:

@@ -12,7 +12,19 @@ pytestmark = pytest.mark.django_db
 
 SIMPLE_KEYS = {"sha256", "name", "type", "path", "size_bytes", "created_at", "images_count", "tags"}
 SIMPLE_KEYS |= {"architecture", "base_model", "kind"}
-FULL_KEYS = {"sha256", "name", "type", "path", "size_bytes", "created_at", "meta_json", "tags"}
+FULL_KEYS = {
+    "sha256",
+    "name",
+    "type",
+    "path",
+    "size_bytes",
+    "created_at",
+    "meta_json",
+    "tags",
+    "favorite",
+    "rating",
+    "nsfw",
+}
 FULL_KEYS |= {"file"}
 SHA = "ab" * 32
 
@@ -116,6 +128,9 @@ def test_list_returns_models_of_the_type_in_the_simple_form(api, make_model):
                 "architecture": "",
                 "base_model": "",
                 "kind": "",
+                "favorite": False,
+                "rating": 0,
+                "nsfw": False,
             }
         ]
     }
@@ -444,6 +459,9 @@ def test_detail_returns_the_full_record(api, make_model):
             "modelspec": {},
             "header_error": "",
         },
+        "favorite": False,
+        "rating": 0,
+        "nsfw": False,
     }
 
 
