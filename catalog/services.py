@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,19 +118,51 @@ def file_digest_cached(*, path: str) -> CachedDigest:
 
     Same rules, same exceptions; writes the FileHash row when it read the file.
     """
+    cached = FileHash.objects.filter(path=path).first()
+    digest, entry = file_digest_read(path=path, cached=cached)
+    if entry is not None:
+        file_hashes_record(entries=[entry])
+    return digest
+
+
+def file_hashes_lookup(*, paths: Iterable[str]) -> dict[str, FileHash]:
+    """The hash cache rows of ``paths``, by path: one query per 500 paths.
+
+    For callers that hash many files: one query instead of one per file, and
+    none from the threads that read the files (a connection per thread cost
+    2 ms on SQLite and 50 ms on PostgreSQL per file, docs/PERFORMANCE.md).
+    """
+    paths = list(dict.fromkeys(paths))
+    rows: dict[str, FileHash] = {}
+    for start in range(0, len(paths), 500):
+        for row in FileHash.objects.filter(path__in=paths[start : start + 500]):
+            rows[row.path] = row
+    return rows
+
+
+def file_digest_read(*, path: str, cached: FileHash | None) -> tuple[CachedDigest, FileHash | None]:
+    """``file_digest_cached`` without the database: ``cached`` is the path's
+    cache row (or None), and the row to record is returned instead of written.
+
+    Returns ``(digest, entry)``; ``entry`` is None when ``cached`` still matches
+    the file's stat. Reads no database, so threads may call it. Raises
+    FileNotFoundError / OSError and FileChanged as ``file_digest_cached`` does.
+    """
     before = file_stat(path)
-    cached = FileHash.objects.filter(
-        path=path, size_bytes=before.size_bytes, mtime_ns=before.mtime_ns
-    ).first()
-    if cached is not None:
-        return CachedDigest(cached.sha256, 0, from_cache=True, tensor_sha256=cached.tensor_sha256)
+    if (
+        cached is not None
+        and cached.size_bytes == before.size_bytes
+        and cached.mtime_ns == before.mtime_ns
+    ):
+        return (
+            CachedDigest(cached.sha256, 0, from_cache=True, tensor_sha256=cached.tensor_sha256),
+            None,
+        )
     # A safetensors file's tensor hash comes from the same read (two digests
     # fed from the same buffers), so the file is read once for both.
     digests = file_digests(path, tensor_offset=tensor_data_offset(path))
     if file_stat(path) != before:
         raise FileChanged(f"{path} changed while it was being hashed; try again.")
-    # One upsert statement: update_or_create took a SELECT, a savepoint and
-    # an INSERT, a millisecond per promoted file (docs/PERFORMANCE.md).
     entry = FileHash(
         path=path,
         size_bytes=before.size_bytes,
@@ -137,12 +170,26 @@ def file_digest_cached(*, path: str) -> CachedDigest:
         sha256=digests.sha256,
         tensor_sha256=digests.tensor_sha256,
     )
-    FileHash.objects.bulk_create(
-        [entry],
-        update_conflicts=True,
-        unique_fields=["path"],
-        update_fields=["size_bytes", "mtime_ns", "sha256", "tensor_sha256", "hashed_at"],
-    )
-    return CachedDigest(
+    digest = CachedDigest(
         digests.sha256, before.size_bytes, from_cache=False, tensor_sha256=digests.tensor_sha256
     )
+    return digest, entry
+
+
+def file_hashes_record(*, entries: list[FileHash]) -> None:
+    """Write hash cache rows (from ``file_digest_read``), one upsert per 500.
+
+    An upsert statement: update_or_create took a SELECT, a savepoint and an
+    INSERT per file, a millisecond per promoted file (docs/PERFORMANCE.md).
+    Writes FileHash rows.
+    """
+    # One row per path: a statement may not update the same row twice.
+    unique = list({entry.path: entry for entry in entries}.values())
+    if unique:
+        FileHash.objects.bulk_create(
+            unique,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["path"],
+            update_fields=["size_bytes", "mtime_ns", "sha256", "tensor_sha256", "hashed_at"],
+        )
