@@ -11,6 +11,7 @@ from catalog.fileinfo.sidecars.files import (
     READERS,
     companions_find,
     sidecar_read,
+    sidecar_readings,
     sidecars_load,
 )
 from catalog.fileinfo.sidecars.grouping import (
@@ -37,6 +38,7 @@ __all__ = [
     "known_hashes",
     "model_base",
     "sidecar_read",
+    "sidecar_readings",
     "sidecars_load",
     "sidecars_merge",
 ]

@@ -30,6 +30,7 @@ MAX_ITEMS = 128
 # Text values that tools write to mean "nothing here" (Civitai Helper's
 # ``creator: "{}"``, civitai-browser-plus's ``modelId: "Model not found"``).
 PLACEHOLDERS = frozenset({"", "{}", "[]", "null", "none", "undefined", "model not found"})
+_PLACEHOLDER_LENGTH = max(map(len, PLACEHOLDERS))
 # Base-model labels that say nothing (Civitai Helper skeletons, civitai-browser-plus).
 UNKNOWN_BASE_MODELS = frozenset({"unknown", "other"})
 
@@ -79,19 +80,21 @@ class Reading:
     def extend(self, key: str, values: list[str]) -> None:
         """Append list items to a fact, dropping repeats without regard to case."""
         if values:
-            self.facts[key] = unique_words([*self.facts.get(key, []), *values])
+            known = self.facts.get(key)
+            # ``values`` come from words(), already without repeats.
+            self.facts[key] = unique_words([*known, *values]) if known else values
 
     def state_hash(self, kind: str, value: Any) -> None:
         """Remember a hash the sidecar states; any case, an optional ``0x`` prefix."""
-        if value is None:
-            return
-        if not isinstance(value, str):
-            self.warn(f"{kind} hash is {_a_type(value)}, not text; ignored")
+        if type(value) is not str:
+            if value is not None:
+                self.warn(f"{kind} hash is {_a_type(value)}, not text; ignored")
             return
         text = value.strip().lower()
-        if text in PLACEHOLDERS:
+        if len(text) <= _PLACEHOLDER_LENGTH and text in PLACEHOLDERS:
             return
-        text = text.removeprefix("0x")
+        if text.startswith("0x"):
+            text = text[2:]
         if len(text) != HASH_LENGTHS[kind] or not _HEX.fullmatch(text):
             self.warn(f"{kind} hash {value[:80]!r} is not {HASH_LENGTHS[kind]} hex digits; ignored")
             return
@@ -102,6 +105,14 @@ class Reading:
 
     def text(self, value: Any, key: str, *, limit: int = MAX_SHORT) -> str | None:
         """A trimmed string; numbers become text, placeholders and blanks None."""
+        if type(value) is str:  # the common case first: a scan reads thousands
+            text = value.strip()
+            if len(text) <= _PLACEHOLDER_LENGTH and text.lower() in PLACEHOLDERS:
+                return None
+            if len(text) > limit:
+                self.warn(f"{key} is {len(text)} characters long; kept the first {limit}")
+                text = text[:limit].rstrip()
+            return text
         if value is None:
             return None
         if isinstance(value, bool) or isinstance(value, (dict, list)):
@@ -112,13 +123,7 @@ class Reading:
                 self.warn(f"{key} is {_json_number(value)}; ignored")
                 return None
             value = str(value)
-        text = value.strip()
-        if text.lower() in PLACEHOLDERS:
-            return None
-        if len(text) > limit:
-            self.warn(f"{key} is {len(text)} characters long; kept the first {limit}")
-            text = text[:limit].rstrip()
-        return text
+        return self.text(value, key, limit=limit)
 
     def integer(self, value: Any, key: str) -> int | None:
         """An integer from a number or digits; placeholders (``"Model not found"``) None."""
@@ -202,15 +207,16 @@ class Reading:
             return []
         words, dropped, long = [], 0, 0
         for item in items:
-            if isinstance(item, dict):
-                item = item.get("name")
-            if isinstance(item, (int, float)) and not isinstance(item, bool):
-                item = str(item)
-            if not isinstance(item, str):
-                dropped += 1
-                continue
+            if type(item) is not str:
+                if isinstance(item, dict):
+                    item = item.get("name")
+                if isinstance(item, (int, float)) and not isinstance(item, bool):
+                    item = str(item) if math.isfinite(item) else None
+                if not isinstance(item, str):
+                    dropped += 1
+                    continue
             text = item.strip()
-            if text.lower() in PLACEHOLDERS:
+            if len(text) <= _PLACEHOLDER_LENGTH and text.lower() in PLACEHOLDERS:
                 continue
             if len(text) > MAX_SHORT:
                 long += 1

@@ -53,16 +53,14 @@ def companions_find(model_path: str) -> Companions:
     return companions_group(names, [name]).get(name, Companions())
 
 
-def sidecars_load(
-    model_path: str,
-    *,
-    companions: Companions | None = None,
-    hashes: dict[str, str] | None = None,
-) -> Sidecars:
-    """Read and merge every sidecar of ``model_path`` (``companions`` from a scan's
-    listing, else the folder is listed). ``hashes``: the file's own, for the check.
+def sidecar_readings(
+    model_path: str, *, companions: Companions | None = None
+) -> tuple[list[Reading], list[str]]:
+    """The readings of ``model_path``'s sidecars and its preview paths, unmerged.
 
-    Never raises for a sidecar: one that cannot be read gives a warning.
+    ``companions`` come from a scan's listing; without them the folder is
+    listed. Never raises for a sidecar: one that cannot be read gives a
+    reading with nothing but a warning.
     """
     folder = os.path.dirname(model_path)
     if companions is None:
@@ -76,25 +74,56 @@ def sidecars_load(
             readings.append(reading)
         else:
             readings.append(sidecar_read(source, data, file_name=name))
-    previews = [os.path.join(folder, name) for name in companions.previews]
+    return readings, [os.path.join(folder, name) for name in companions.previews]
+
+
+def sidecars_load(
+    model_path: str,
+    *,
+    companions: Companions | None = None,
+    hashes: dict[str, str] | None = None,
+) -> Sidecars:
+    """Read and merge every sidecar of ``model_path`` (``sidecar_readings``);
+    ``hashes``: the file's own, for the check (``sidecars_merge``)."""
+    readings, previews = sidecar_readings(model_path, companions=companions)
     return sidecars_merge(readings, previews=previews, hashes=hashes)
 
 
 def _sidecar_bytes(path: str) -> tuple[bytes, str | None]:
-    """The bytes of a regular file of at most MAX_SIDECAR_BYTES, or why not."""
+    """The bytes of a regular file of at most MAX_SIDECAR_BYTES, or why not.
+
+    Opened without blocking (a FIFO named like a sidecar would otherwise wait
+    for a writer) and checked on the open descriptor: one open, one fstat,
+    one read per sidecar, as a scan reads tens of thousands of them.
+    """
     limit = f"larger than {MAX_SIDECAR_BYTES // (1024 * 1024)} MiB; skipped"
     try:
-        # stat first: opening a FIFO or a device named like a sidecar could block or never end.
-        info = os.stat(path)
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        return b"", f"could not be read ({exc.strerror or exc}); skipped"
+    try:
+        info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
             return b"", "not a regular file; skipped"
         if info.st_size > MAX_SIDECAR_BYTES:
             return b"", limit
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(descriptor, "rb") as handle:
-            data = handle.read(MAX_SIDECAR_BYTES + 1)
+        chunks = []
+        wanted = info.st_size + 1  # one byte more shows a file that grew meanwhile
+        while wanted > 0:
+            asked = min(wanted, MAX_SIDECAR_BYTES + 1)
+            chunk = os.read(descriptor, asked)
+            chunks.append(chunk)
+            wanted -= len(chunk)
+            if len(chunk) < asked:  # end of file (a regular file reads whole otherwise)
+                break
     except OSError as exc:
         return b"", f"could not be read ({exc.strerror or exc}); skipped"
-    if len(data) > MAX_SIDECAR_BYTES:  # grew since the stat
+    finally:
+        os.close(descriptor)
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if len(data) > MAX_SIDECAR_BYTES:
         return b"", limit
     return data, None
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
