@@ -9,8 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.bulk import models_bulk
+from catalog.curation_serializers import BulkResultSerializer, ModelBulkSerializer
 from catalog.selectors import tags_with_counts
-from config.api import InvalidInput, page_bounds, page_slice
+from config.api import InvalidInput, page_bounds, page_slice, validated
 from config.schema import PAGE_PARAMETERS
 from tags.models import Tag
 from tags.serializers import TagCountListSerializer, TagSerializer
@@ -81,3 +83,28 @@ class TagListView(APIView):
         if total is not None:
             body["total"] = total
         return Response(body)
+
+
+class ModelBulkView(APIView):
+    @extend_schema(
+        request=ModelBulkSerializer,
+        responses=BulkResultSerializer,
+        summary="Change many models at once: tags added, removed or set, fields set",
+        description="The selection is `sha256` (a list) or `filter` (the list's query "
+        "parameters). Tags are ids or names (names resolved without regard to case, "
+        "created when missing). One transaction: an unknown sha256 or tag id is a 400 "
+        "naming it and changes nothing. The number of SQL queries does not grow with "
+        "the selection.",
+        operation_id="models_bulk",
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(ModelBulkSerializer, request.data)
+        result = models_bulk(
+            sha256=data.get("sha256"),
+            filters=data.get("filter"),
+            add_tags=data.get("add_tags", []),
+            remove_tags=data.get("remove_tags", []),
+            set_tags=data.get("set_tags"),
+            set_fields=data.get("set"),
+        )
+        return Response({"matched": result.matched, "changed": result.changed})
