@@ -14,6 +14,9 @@ from django.utils.formats import date_format
 admin.site.site_header = "Model library"
 admin.site.site_title = "Model library admin"
 admin.site.index_title = "Catalog, staging and tags"
+# The index already lists every model; on a list page the width is worth more
+# (the pending list has ten columns beside its filters).
+admin.site.enable_nav_sidebar = False
 
 
 def epoch_ms_display(value: int | None) -> str:

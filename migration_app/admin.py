@@ -6,6 +6,7 @@ admin never holds a second copy of their rules.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 
 from django import forms
@@ -56,17 +57,18 @@ class PromoteForm(forms.Form):
     )
 
 
-def shortened_html(text: str, *, keep: int) -> str:
-    """``text`` cut in the middle to about ``keep`` characters, whole on hover.
+def shortened_html(text: str, *, keep: int, title: str = "") -> str:
+    """``text`` cut in the middle to at most ``keep`` characters; ``title`` (or the
+    whole text) shows on hover.
 
-    The middle goes: the start of a path says which root it is under and the
-    end is the file name; both matter more than the folders between.
+    The middle goes: the start of a folder says which root it is under and the
+    end is the folder the file sits in; both matter more than those between.
+    One line whatever its length (config/static/config/admin.css).
     """
-    if len(text) <= keep:
-        return text
-    head = keep // 3
-    tail = keep - head - 1
-    return format_html('<span title="{}">{}…{}</span>', text, text[:head], text[-tail:])
+    if len(text) > keep:
+        head = keep // 3
+        text = f"{text[:head]}…{text[-(keep - head - 1) :]}"
+    return format_html('<span class="one-line" title="{}">{}</span>', title or text, text)
 
 
 def thumbnail_html(image: PendingImage | None):
@@ -161,6 +163,9 @@ class PendingModelAdmin(admin.ModelAdmin):
     inlines = [PendingImageInline]
     actions = ["promote", "delete_pending"]
 
+    class Media:
+        css = {"all": ["config/admin.css"]}
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Pending models come from a scan or a legacy import, never by hand.
         return False
@@ -177,11 +182,13 @@ class PendingModelAdmin(admin.ModelAdmin):
 
     @admin.display(description="name", ordering="name")
     def display_name(self, pending: PendingModel) -> str:
-        return shortened_html(pending.display_name, keep=60)
+        return shortened_html(pending.display_name, keep=36)
 
-    @admin.display(description="path", ordering="path")
+    @admin.display(description="folder", ordering="path")
     def short_path(self, pending: PendingModel) -> str:
-        return shortened_html(pending.path, keep=70)
+        # The file name is in the name column; this one says where it lies.
+        folder = os.path.dirname(pending.path.replace("\\", "/")) or pending.path
+        return shortened_html(folder, keep=32, title=pending.path)
 
     @admin.display(description="created", ordering="created_at")
     def created(self, pending: PendingModel) -> str:
