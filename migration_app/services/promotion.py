@@ -8,15 +8,16 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from catalog.hashing import FileStat, file_stat
+from catalog.hashing import FileStat
 from catalog.models import CatalogModel
-from catalog.services import FileChanged, file_sha256_cached
+from catalog.services import FileChanged
 from config.api import InvalidInput, ServiceError
 from config.checkpoints import checkpoint
 from config.progress import NULL_PROGRESS, Progress
 from imaging.services import files_removed_on_rollback, sample_image_add
 from migration_app.models import PendingModel
 from migration_app.services.pending import pending_image_content
+from migration_app.services.promotion_reads import FileRead, ReadAhead, pending_read_now
 from migration_app.services.records import catalog_fields_apply, catalog_tags_add, record_values
 
 logger = logging.getLogger(__name__)
@@ -76,15 +77,20 @@ def pending_models_promote(
     """Promote each distinct id in order, each in its own transaction.
 
     One item's failure never undoes another's success; ``progress`` advances
-    once per item, after its transaction committed. Writes what
-    ``pending_model_promote`` writes.
+    once per item, after its transaction committed. The pending rows are read
+    and their files hashed a chunk ahead of the transactions, on a thread
+    (``ReadAhead``). Writes what ``pending_model_promote`` writes.
     """
     distinct = list(dict.fromkeys(ids))
     progress.start(len(distinct))
     outcomes = []
-    for pending_id in distinct:
-        outcomes.append(pending_model_promote(pending_id=pending_id, strategy=strategy))
-        progress.advance()
+    with ReadAhead(distinct) as reads:
+        for pending_id in distinct:
+            read = reads.get(pending_id)
+            outcomes.append(
+                pending_model_promote(pending_id=pending_id, strategy=strategy, read=read)
+            )
+            progress.advance()
     return outcomes
 
 
@@ -109,7 +115,9 @@ def promotion_body(outcomes: list[PromotionOutcome]) -> dict[str, Any]:
     return body
 
 
-def pending_model_promote(*, pending_id: int, strategy: str | None) -> PromotionOutcome:
+def pending_model_promote(
+    *, pending_id: int, strategy: str | None, read: FileRead | None = None
+) -> PromotionOutcome:
     """Hash one pending model's file and move it into the catalog.
 
     Without a catalog model of that sha256 it becomes one (its images the
@@ -123,17 +131,22 @@ def pending_model_promote(*, pending_id: int, strategy: str | None) -> Promotion
     unreadable file gives a ``failed`` outcome and keeps the pending row.
     Writes a FileHash row, catalog rows and sample images (files under
     ``images/``); the pending images' files are removed after commit.
+    ``read``: the pending row and file digest read ahead (else read now).
     """
-    pending = PendingModel.objects.filter(pk=pending_id).first()
+    # Hash outside the transaction: reading a large file must not hold the
+    # database's write lock.
+    if read is None:
+        read = pending_read_now(pending_id)
+    pending = read.pending
     if pending is None:
         return PromotionOutcome(
             FAILED, pending_id, error=f"No pending model has id {pending_id}.", unknown_id=True
         )
     try:
-        # Hash outside the transaction: reading a large file must not hold
-        # the database's write lock.
-        stat = file_stat(pending.path)
-        sha256 = file_sha256_cached(path=pending.path)
+        if read.error is not None:
+            raise read.error
+        stat = read.stat
+        sha256 = read.digest.sha256
     except FileNotFoundError:
         return _failed(
             pending_id,
