@@ -7,6 +7,8 @@ class CatalogConfig(AppConfig):
     name = "catalog"
 
     def ready(self) -> None:
+        from catalog import jobs  # noqa: F401 - registers the refresh_file_info job kind
+
         # A SQLite table rebuilt by a later migration loses the search triggers.
         post_migrate.connect(_ensure_search_index, sender=self, dispatch_uid="catalog:search")
 

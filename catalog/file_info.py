@@ -135,3 +135,17 @@ def _refreshed_model(
     values = catalog_file_info_values(record, sha256=sha256, tensor_sha256=tensor_sha256)
     result.refreshed += 1
     return CatalogModel(sha256=sha256, **values)
+
+
+def catalog_file_info_fill(*, model: CatalogModel, values: dict[str, Any]) -> bool:
+    """Give ``model`` the file-info ``values`` of a copy of its file being merged
+    into it, if it has no record yet or lacks the tensor hash the copy brings.
+
+    The copy has the same bytes, so its header says the same. True when saved.
+    """
+    if model.file_info and (model.tensor_sha256 or not values.get("tensor_sha256")):
+        return False
+    for name, value in values.items():
+        setattr(model, name, value)
+    model.save(update_fields=list(values))
+    return True

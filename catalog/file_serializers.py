@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from catalog.fileinfo.record import empty_record, format_of, with_hashes
+from catalog.sidecar_serializers import FileSidecarsSerializer
 
 
 class FileHashesSerializer(serializers.Serializer):
@@ -57,11 +58,20 @@ class FileRecordSerializer(serializers.Serializer):
     training = FileTrainingSerializer()
     modelspec = serializers.DictField(child=serializers.CharField())
     header_error = serializers.CharField(help_text="Why the header could not be read, or ''.")
+    sidecars = FileSidecarsSerializer(
+        required=False, help_text="What other tools wrote beside the file (docs/sidecars.md)."
+    )
 
 
 def file_record_shown(info: Mapping[str, Any] | None, *, path: str, sha256: str = "") -> dict:
-    """The stored record, or (for a file not read yet) an empty one with what is known."""
-    if info and "format" in info:
-        return dict(info)
-    record = empty_record(format_of(path)) | dict(info or {})
-    return with_hashes(record, sha256=sha256) if sha256 else record
+    """The stored record, or (for a file not read yet) an empty one; its hashes
+    completed with ``sha256`` when the row knows it (a pending model hashed
+    after its scan)."""
+    record = (
+        dict(info)
+        if info and "format" in info
+        else empty_record(format_of(path)) | dict(info or {})
+    )
+    if sha256 and (record.get("hashes") or {}).get("sha256") != sha256:
+        record = with_hashes(record, sha256=sha256)
+    return record

@@ -79,7 +79,8 @@ def read_header(handle: BinaryIO, size: int, head: bytes = b"") -> SafetensorsHe
 def parse_header(raw: bytes, *, length: int | None = None) -> SafetensorsHeader:
     """Parse the JSON header bytes (without the 8-byte length). Raises HeaderError."""
     try:
-        document = json.loads(raw)
+        # Decoded first: json.loads would guess UTF-16 from a byte order mark.
+        document = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise HeaderError("The safetensors header is not UTF-8 text.") from None
     except (ValueError, RecursionError) as exc:
