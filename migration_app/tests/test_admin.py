@@ -6,6 +6,8 @@ import os
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.models import CatalogModel
@@ -295,3 +297,30 @@ def test_the_change_page_shows_dates_not_epoch_milliseconds(staff, make_pending,
 
     assert "1700000000000" not in html
     assert "Nov. 14, 2023, 11:13 p.m." in html  # Berlin is UTC+1 in November
+
+
+def test_the_list_costs_the_same_queries_for_ten_rows_or_a_thousand(
+    staff, make_model, django_assert_max_num_queries
+):
+    def rows(start: int, count: int) -> None:
+        PendingModel.objects.bulk_create(
+            PendingModel(
+                path=f"/library/{'deep/' * 40}m{n:05d}.safetensors",
+                type=("loras", "vae")[n % 2],
+                sha256=f"{n:064x}" if n % 3 else "",
+            )
+            for n in range(start, start + count)
+        )
+
+    make_model(f"{3:064x}")
+    rows(0, 10)
+    queries = {}
+    for query in ("", "?conflict=yes", "?type=vae&q=m0000"):
+        with CaptureQueriesContext(connection) as context:
+            assert staff.get(CHANGELIST + query).status_code == 200
+        queries[query] = len(context.captured_queries)
+    rows(10, 990)
+
+    for query, count in queries.items():
+        with django_assert_max_num_queries(count):
+            assert staff.get(CHANGELIST + query).status_code == 200
