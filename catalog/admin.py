@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
+from catalog.curation_admin import CurationAdminMixin
 from catalog.models import CatalogModel, FileHash
 from config.admin import epoch_ms_display
 from tags.models import Tag
@@ -33,7 +34,7 @@ FILE_INFO_FIELDS = [
 
 
 @admin.register(CatalogModel)
-class CatalogModelAdmin(admin.ModelAdmin):
+class CatalogModelAdmin(CurationAdminMixin, admin.ModelAdmin):
     list_display = [
         "display_name",
         "type",

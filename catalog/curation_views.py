@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models.functions import Lower
+from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -11,7 +12,8 @@ from rest_framework.views import APIView
 
 from catalog.bulk import models_bulk
 from catalog.curation_serializers import BulkResultSerializer, ModelBulkSerializer
-from catalog.selectors import tags_with_counts
+from catalog.export import COLUMNS, FORMATS, export_chunks
+from catalog.selectors import models_selected, tags_with_counts
 from config.api import InvalidInput, page_bounds, page_slice, validated
 from config.schema import PAGE_PARAMETERS
 from tags.models import Tag
@@ -108,3 +110,43 @@ class ModelBulkView(APIView):
             set_fields=data.get("set"),
         )
         return Response({"matched": result.matched, "changed": result.changed})
+
+
+class ModelExportView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format", str, enum=sorted(FORMATS), description="csv (default) or jsonl."
+            ),
+            *filter_parameters(type_required=False),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/x-ndjson"): OpenApiTypes.STR,
+        },
+        summary="Download every matching model as CSV or JSON lines (streamed)",
+        description="Columns: " + ", ".join(COLUMNS) + ". CSV joins tags with ', ' and "
+        "prefixes text starting with = + - @ with an apostrophe (spreadsheet formulas); "
+        "JSON lines keep every value as it is, tags as a list.",
+        operation_id="models_export",
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        export_format = (request.query_params.get("format") or "csv").strip().lower()
+        if export_format not in FORMATS:
+            raise InvalidInput(
+                "format must be csv or jsonl.",
+                code="invalid_filter",
+                fields={"format": ["Must be csv or jsonl."]},
+            )
+        queryset = models_selected(params=request.query_params)
+        ordering = list(queryset.query.order_by) or ["name"]
+        queryset = queryset.order_by(*ordering, "sha256")
+        response = StreamingHttpResponse(
+            export_chunks(queryset, export_format), content_type=FORMATS[export_format]
+        )
+        response["Content-Disposition"] = f'attachment; filename="models.{export_format}"'
+        return response
+
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        # ?format= names the export's format here, not one of DRF's renderers.
+        return super().perform_content_negotiation(request, force=True)

@@ -119,7 +119,12 @@ def _non_negative_int(params: Any, key: str) -> int | None:
     return int(raw)
 
 
-def _tags_by_model(shas: QuerySet) -> dict[str, list[dict]]:
+def tags_of_models(shas: list[str]) -> dict[str, list[dict]]:
+    """{sha256: [{id, name}, ...]} sorted by name for a batch of models, in one query."""
+    return _tags_by_model(shas)
+
+
+def _tags_by_model(shas: QuerySet | list[str]) -> dict[str, list[dict]]:
     """{sha256: [{id, name}, ...]} for the models a subquery selects, in one query.
 
     A subquery rather than a list of ids: SQLite caps bound parameters, and

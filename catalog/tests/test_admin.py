@@ -141,6 +141,7 @@ def test_saving_the_change_form_updates_fields_and_tags_but_not_the_sha256(
         "prompt_positive": "",
         "prompt_negative": "",
         "extra_meta": '{"base_model": "SDXL"}',
+        "rating": "0",
     }
 
     response = admin_client.post(url, data)
