@@ -83,6 +83,7 @@ class CatalogModelFilter(django_filters.FilterSet):
     exclude_tags = TagIdsFilter(method="filter_has_no_tag")
     favorite = StrictBooleanFilter(field_name="favorite")
     nsfw = StrictBooleanFilter(field_name="nsfw")
+    missing = StrictBooleanFilter(field_name="missing")
     min_rating = django_filters.NumberFilter(
         field_name="rating", lookup_expr="gte", min_value=0, max_value=5, decimal_places=0
     )

@@ -55,6 +55,9 @@ LIST_PARAMETERS = [
     OpenApiParameter("kind", str, description="checkpoint, lora, vae, embedding, ..."),
     OpenApiParameter("favorite", OpenApiTypes.BOOL, description="true or false."),
     OpenApiParameter("nsfw", OpenApiTypes.BOOL, description="true or false."),
+    OpenApiParameter(
+        "missing", OpenApiTypes.BOOL, description="true: no copy of the file is on disk."
+    ),
     OpenApiParameter("min_rating", OpenApiTypes.INT, description="0 to 5: rating at least this."),
     OpenApiParameter(
         "ordering",

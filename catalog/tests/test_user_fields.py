@@ -164,3 +164,12 @@ def test_tags_any_keeps_models_with_at_least_one_of_the_tags(api, make_model):
     assert listed(api, f"tags_any={anime.pk},{style.pk}") == ["a", "b"]
     assert listed(api, f"tags_any={anime.pk}&exclude_tags={other.pk}") == ["a"]
     assert api.get("/api/models?type=loras&tags_any=1,x").status_code == 400
+
+
+def test_missing_filter(api, make_model):
+    make_model(name="gone", missing=True, missing_since=1_700_000_000_000)
+    make_model(name="here")
+
+    assert listed(api, "missing=true") == ["gone"]
+    assert listed(api, "missing=false") == ["here"]
+    assert api.get("/api/models?type=loras&missing=perhaps").status_code == 400
