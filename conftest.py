@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from PIL import Image
 from rest_framework.test import APIClient
 
+# The S3 test server and its fixtures (s3_endpoint, s3_bucket, s3_media).
+pytest_plugins = ["imaging.tests.s3"]
+
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    """Every test writes media into its own temporary folder."""
+def media_root(request, settings, tmp_path):
+    """Every test writes media into its own temporary folder, or with
+    TEST_MEDIA_STORAGE=s3 into a bucket of its own on the S3 test server."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MODEL_ROOTS = {}
+    if os.environ.get("TEST_MEDIA_STORAGE", "").strip().lower() == "s3":
+        request.getfixturevalue("s3_media")
     return settings.MEDIA_ROOT
 
 

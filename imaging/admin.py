@@ -9,6 +9,8 @@ catalog, never back.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import admin
 from django.db.models import Exists, OuterRef, QuerySet
@@ -20,11 +22,51 @@ from django.utils.html import format_html
 from catalog.models import CatalogModel
 from config.api import ServiceError
 from imaging.models import SampleImage
+from imaging.responses import original_extension
 from imaging.services import image_decode_check, sample_image_add, sample_image_remove
 
 
 def rendition_url(*, sha256: str, seq: int, quality: str = "low") -> str:
     return reverse("image-file", kwargs={"name": f"{sha256}_{seq}.webp"}) + f"?quality={quality}"
+
+
+def original_file_name(image: SampleImage) -> str:
+    """``<sha256>_<seq>.<ext>``: the original's public name."""
+    extension = original_extension(image)
+    return f"{image.base_name}.{extension}" if extension else image.base_name
+
+
+def original_url(image: SampleImage) -> str:
+    """The original's download route (media files have no URL of their own)."""
+    return reverse("image-original", kwargs={"name": original_file_name(image)})
+
+
+@dataclass(frozen=True)
+class OriginalLink:
+    """What ClearableFileInput shows after "Currently:": a url and a text."""
+
+    url: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class OriginalFileInput(forms.ClearableFileInput):
+    """The file input whose "Currently:" link downloads the original through
+    the API route, not from a media URL that nothing serves (or a presigned
+    bucket URL)."""
+
+    def is_initial(self, value) -> bool:
+        # FieldFile.url is never asked for: it would name a media URL.
+        return bool(value and getattr(value, "instance", None) and value.instance.pk)
+
+    def format_value(self, value):
+        if self.is_initial(value):
+            return OriginalLink(
+                url=original_url(value.instance), text=original_file_name(value.instance)
+            )
+        return None
 
 
 def thumbnail_html(url: str) -> str:
@@ -44,6 +86,7 @@ class SampleImageForm(forms.ModelForm):
     class Meta:
         model = SampleImage
         fields = ["original"]
+        widgets = {"original": OriginalFileInput}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -129,12 +172,24 @@ class SampleImageAdmin(admin.ModelAdmin):
     list_display = ["thumbnail", "model", "seq", "dimensions", "created"]
     list_select_related = ["model"]
     search_fields = ["model__sha256", "model__name"]
-    fields = ["thumbnail", "model", "seq", "original", "content_sha256", "dimensions", "created"]
+    fields = [
+        "thumbnail",
+        "model",
+        "seq",
+        "original_link",
+        "content_sha256",
+        "dimensions",
+        "created",
+    ]
     readonly_fields = fields
 
     @admin.display(description="thumbnail")
     def thumbnail(self, image: SampleImage) -> str:
         return sample_image_thumbnail(image)
+
+    @admin.display(description="original")
+    def original_link(self, image: SampleImage) -> str:
+        return format_html('<a href="{}">{}</a>', original_url(image), original_file_name(image))
 
     @admin.display(description="size")
     def dimensions(self, image: SampleImage) -> str:

@@ -5,6 +5,11 @@ through ``write_file``) is reported to the innermost active
 ``files_removed_on_rollback`` block, so a block that fails removes the files
 of rows its transaction rolled back. The stack is a context variable: each
 thread (and each asyncio task) has its own.
+
+The same code runs on the local media folder and on an S3-compatible bucket
+(``MEDIA_STORAGE=s3``); the few places where they differ are here:
+``write_file`` (rename on disk, one PUT in S3), ``stored_file_open`` (stream an
+object without downloading it first) and ``stored_names`` (one listing).
 """
 
 from __future__ import annotations
@@ -12,9 +17,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import uuid
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import IO
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage
@@ -71,12 +79,22 @@ def delete_quietly(storage: Storage, names: Iterable[str]) -> None:
             logger.warning("Could not delete %s from storage", name, exc_info=True)
 
 
+def is_s3(storage: Storage) -> bool:
+    """Whether ``storage`` is django-storages' S3 backend (MEDIA_STORAGE=s3)."""
+    # Not imported here: boto3 is slow to import and unused with local media.
+    # While the module is not loaded, no storage can be one of its instances.
+    backend = storage.__class__  # resolves default_storage (a lazy object) first
+    module = sys.modules.get("storages.backends.s3")
+    return module is not None and issubclass(backend, module.S3Storage)
+
+
 def write_file(storage: Storage, name: str, data: bytes) -> None:
     """Write ``data`` under ``name``, replacing any file there, never half-written.
 
     On local disk the bytes go to a temporary name first and are moved into
-    place with one rename. Object storages write an object in one request, so
-    a plain save is already atomic there.
+    place with one rename. In S3 an object becomes visible only once its PUT
+    (or multipart upload) completed, and a PUT over an existing key replaces it
+    in one step: readers see the old bytes or the new, never a part.
     """
     if isinstance(storage, FileSystemStorage):
         temporary = storage.save(f"{name}.{uuid.uuid4().hex}.tmp", ContentFile(data))
@@ -86,13 +104,60 @@ def write_file(storage: Storage, name: str, data: bytes) -> None:
         except BaseException:
             delete_quietly(storage, [temporary])
             raise
+    elif getattr(storage, "file_overwrite", False):
+        # S3 (settings: file_overwrite) writes the name as given, in one PUT.
+        storage.save(name, ContentFile(data))
     else:
-        # django-storages backends overwrite by default; delete first for those
-        # that do not, so the name is not suffixed.
+        # Another backend that would suffix a taken name: free it first.
         if storage.exists(name):
             storage.delete(name)
         storage.save(name, ContentFile(data))
     track_written(storage, name)
+
+
+@dataclass
+class StoredFile:
+    """An open stored file to stream, and its size in bytes."""
+
+    stream: IO[bytes]
+    size: int
+
+
+def stored_file_open(storage: Storage, name: str) -> StoredFile:
+    """Open a stored file for streaming; FileNotFoundError when it is absent.
+
+    From S3 the object's body is streamed as it arrives (one GET), rather than
+    downloaded into a temporary file first as ``storage.open`` does.
+    """
+    if is_s3(storage):
+        from botocore.exceptions import ClientError
+        from storages.utils import clean_name
+
+        key = storage._normalize_name(clean_name(name))
+        try:
+            answer = storage.connection.meta.client.get_object(Bucket=storage.bucket_name, Key=key)
+        except ClientError as error:
+            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                raise FileNotFoundError(name) from None
+            raise
+        return StoredFile(answer["Body"], int(answer["ContentLength"]))
+    handle = storage.open(name, "rb")
+    try:
+        # The size of the file opened, even if a rebuild replaces the name now.
+        size = os.fstat(handle.fileno()).st_size
+    except (AttributeError, OSError, ValueError):
+        size = storage.size(name)
+    return StoredFile(handle, size)
+
+
+def stored_names(storage: Storage, folder: str) -> Iterator[str]:
+    """Names of the files directly in ``folder`` (none when it does not exist)."""
+    try:
+        _folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for file_name in files:
+        yield f"{folder}/{file_name}"
 
 
 class TrackedImageFieldFile(ImageFieldFile):

@@ -9,13 +9,12 @@ transaction that is still running.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.core.files.storage import Storage, default_storage
 
-from imaging.files import delete_quietly
+from imaging.files import delete_quietly, stored_names
 from imaging.models import renditioned_models
 
 DEFAULT_GRACE = timedelta(hours=1)
@@ -39,15 +38,6 @@ def referenced_media_names() -> set[str]:
     return names
 
 
-def _stored_names(storage: Storage, folder: str) -> Iterator[str]:
-    try:
-        _folders, files = storage.listdir(folder)
-    except FileNotFoundError:
-        return
-    for file_name in files:
-        yield f"{folder}/{file_name}"
-
-
 def media_orphans_find(
     *, storage: Storage = default_storage, grace: timedelta = DEFAULT_GRACE
 ) -> OrphanReport:
@@ -58,7 +48,7 @@ def media_orphans_find(
     prefixes = sorted({model.storage_prefix for model in renditioned_models()})
     for prefix in prefixes:
         for folder in (f"{prefix}/originals", f"{prefix}/renditions"):
-            for name in _stored_names(storage, folder):
+            for name in stored_names(storage, folder):
                 report.checked += 1
                 if name not in referenced and storage.get_modified_time(name) < cutoff:
                     report.orphans.append(name)

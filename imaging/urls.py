@@ -4,6 +4,7 @@ from imaging.views import (
     ImageCountView,
     ImageDeleteView,
     ImageFileView,
+    ImageOriginalView,
     ImageUploadView,
     SampleImagesView,
 )
@@ -16,6 +17,9 @@ urlpatterns = [
     path("images/delete", ImageDeleteView.as_view(), name="image-delete"),
     path("images/upload", ImageUploadView.as_view(), name="image-upload"),
     path("images/get_sample_imgs", SampleImagesView.as_view(), name="sample-images"),
+    re_path(
+        r"^images/original/(?P<name>[^/]+)$", ImageOriginalView.as_view(), name="image-original"
+    ),
     # Any single segment reaches the view, which answers 400 for a bad name.
     re_path(r"^images/(?P<name>[^/]+)$", ImageFileView.as_view(), name="image-file"),
 ]

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ErrorSerializer, InvalidInput, TooLarge, validated
-from imaging.responses import parse_quality, rendition_response
+from imaging.responses import original_response, parse_quality, rendition_response
 from imaging.selectors import (
     catalog_model_get,
     sample_image_count,
@@ -37,6 +37,11 @@ from imaging.services import sample_image_add, sample_image_delete
 # <sha256>, <sha256>_<seq>, each optionally followed by .webp; nothing else
 # (no dots, slashes or wildcards) ever reaches the database or the storage.
 IMAGE_NAME_RE = re.compile(r"(?P<sha256>[0-9a-fA-F]{64})(?:_(?P<seq>[0-9]{1,9}))?(?:\.webp)?")
+# The same for originals, whose extension (any short one: it is only for the
+# browser's "Save as") follows the stored format, not the name asked for.
+ORIGINAL_NAME_RE = re.compile(
+    r"(?P<sha256>[0-9a-fA-F]{64})(?:_(?P<seq>[0-9]{1,9}))?(?:\.[A-Za-z0-9]{1,10})?"
+)
 # Multipart framing around the file: a body this much over the file limit is
 # refused before it is read.
 MULTIPART_ALLOWANCE = 1024 * 1024
@@ -50,15 +55,18 @@ QUALITY_PARAMETER = OpenApiParameter(
 )
 
 
-def image_address(name: str, query_seq: str | None) -> tuple[str, int]:
+def image_address(
+    name: str, query_seq: str | None, *, pattern: re.Pattern[str] = IMAGE_NAME_RE
+) -> tuple[str, int]:
     """(sha256, seq) from a path name and the ``seq`` query value.
 
     Raises InvalidInput (400) for anything that is not a valid image name.
     """
-    match = IMAGE_NAME_RE.fullmatch(name)
+    match = pattern.fullmatch(name)
     if match is None:
+        suffix = ".webp" if pattern is IMAGE_NAME_RE else "an extension such as .png"
         raise InvalidInput(
-            "An image name is <sha256>_<seq> or <sha256>, optionally followed by .webp.",
+            f"An image name is <sha256>_<seq> or <sha256>, optionally followed by {suffix}.",
             code="invalid_image_name",
         )
     seq = match["seq"]
@@ -95,6 +103,30 @@ class ImageFileView(APIView):
 
     def perform_content_negotiation(self, request, force=False):
         # <img> requests may accept only image types; errors still go out as JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+
+class ImageOriginalView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("seq", OpenApiTypes.INT, description="For a bare sha256 name."),
+        ],
+        responses={
+            (200, "image/*"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The original as uploaded, in its own format."
+            ),
+            304: OpenApiResponse(description="The client's copy (If-None-Match) is current."),
+            **ERRORS,
+        },
+        summary="The uploaded original of a sample image",
+        operation_id="images_original",
+    )
+    def get(self, request: Request, name: str) -> HttpResponse:
+        sha256, seq = image_address(name, request.query_params.get("seq"), pattern=ORIGINAL_NAME_RE)
+        image = sample_image_get(sha256=sha256, seq=seq)
+        return original_response(request, image=image, download_name=f"{sha256}_{seq}")
+
+    def perform_content_negotiation(self, request, force=False):
         return super().perform_content_negotiation(request, force=True)
 
 

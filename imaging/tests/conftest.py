@@ -28,4 +28,7 @@ def stored_files() -> set[str]:
             names |= walk(f"{folder}/{directory}".lstrip("/"))
         return names
 
-    return walk("") if default_storage.exists("") else set()
+    try:
+        return walk("")
+    except FileNotFoundError:  # a media folder not created yet (in a bucket: none)
+        return set()

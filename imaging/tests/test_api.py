@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.files.storage import default_storage
+from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from imaging import responses
 from imaging.models import SampleImage
 from imaging.tests.conftest import stored_files
 from imaging.tests.pictures import bomb_png, jpeg_with_exif, picture, svg
@@ -163,14 +164,24 @@ def test_bad_seq_in_the_query_is_400(api, make_model, seq):
 def storage_calls(monkeypatch):
     """Names passed to the media storage while a request runs."""
     calls: list[str] = []
+    # The storage object itself, not the lazy default_storage: the spies go
+    # with it when the test's settings are restored.
+    storage = storages["default"]
     for method in ("open", "exists", "path", "delete", "save", "listdir", "size"):
-        original = getattr(default_storage, method)
+        original = getattr(storage, method)
 
         def spy(name, *args, _original=original, **kwargs):
             calls.append(name)
             return _original(name, *args, **kwargs)
 
-        monkeypatch.setattr(default_storage, method, spy)
+        monkeypatch.setattr(storage, method, spy)
+    original_open = responses.stored_file_open
+
+    def stream_spy(storage, name):  # streams from S3 without a storage method
+        calls.append(name)
+        return original_open(storage, name)
+
+    monkeypatch.setattr(responses, "stored_file_open", stream_spy)
     return calls
 
 
