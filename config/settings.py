@@ -165,8 +165,33 @@ STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start when it is m
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
+# Media (image originals and renditions, docs/images.md): the local folder
+# MEDIA_ROOT, or with MEDIA_STORAGE=s3 an S3-compatible bucket (then nothing is
+# written under DATA_DIR/media). The image routes stream both the same way.
+MEDIA_STORAGE = env_choice("MEDIA_STORAGE", ("local", "s3"), "local")
+if MEDIA_STORAGE == "s3":
+    S3_BUCKET = env_str("S3_BUCKET", "")
+    if not S3_BUCKET:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs S3_BUCKET, the bucket for the images.")
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            # Empty for AWS itself; MinIO, Ceph, Garage, moto... give their URL.
+            "endpoint_url": env_str("S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("S3_REGION", "us-east-1"),
+            # Credentials: boto3's own chain (AWS_ACCESS_KEY_ID and
+            # AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role).
+            # Objects stay private (no ACL): clients never reach the bucket.
+            "default_acl": None,
+            # Renditions are replaced in place by one PUT each (atomic in S3).
+            "file_overwrite": True,
+        },
+    }
+else:
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
