@@ -140,3 +140,28 @@ def test_the_same_command_works_once_migrated(unmigrated):
 
     assert result.returncode == 0, result.stderr
     assert "never been migrated" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "variable, value, words",
+    [
+        ("DEBUG", "maybe", "Configuration error: DEBUG must be true or false"),
+        ("DATABASE_URL", "postgres://library:pw@127.0.0.1:9/library", "Cannot connect"),
+    ],
+)
+def test_bin_serve_stops_with_the_same_one_line(tmp_path, variable, value, words):
+    environ = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    environ.update({"DATA_DIR": str(tmp_path / "data"), variable: value})
+
+    result = subprocess.run(
+        ["bin/serve"],
+        cwd=settings.BASE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(words), result.stderr
+    assert "Traceback" not in result.stderr
