@@ -1,4 +1,4 @@
-"""Promotion through POST /api/migration/import_models of pending files of 1 MB.
+"""A ``promote`` job of pending files of 1 MiB, run as a worker runs it (``job_execute``).
 
 Limit: hashing the same files directly with the service's hash function (the
 part of a promotion no implementation can skip). The hash cache is emptied
@@ -8,6 +8,8 @@ before every run, so each promotion reads its files.
 from __future__ import annotations
 
 import os
+import re
+from collections import Counter
 
 from bench.common import (
     Row,
@@ -17,7 +19,6 @@ from bench.common import (
     human_rate,
     manage,
     parse_args,
-    staff_client,
     timed,
 )
 from bench.generate import MIB, warm, write_file
@@ -37,20 +38,16 @@ def main() -> None:
     for path in paths:
         warm(path)
     env = {**os.environ, "MODEL_ROOTS": f"loras={root}"}
-    client = staff_client()
+    from jobs.services import job_execute, job_submit
 
     def promote() -> float:
         ids = _fresh_pending(env)
         assert len(ids) == count
-        seconds, response = timed(
-            lambda: client.post(
-                "/api/migration/import_models",
-                {"id": ids, "conflict_strategy": None},
-                content_type="application/json",
-            )
-        )
-        assert response.status_code == 207, response.content[:500]
-        assert len(response.json()["success"]) == count, response.content[:500]
+        job, _ = job_submit(kind="promote", params={"id": ids, "conflict_strategy": None})
+        seconds = timed(lambda: job_execute(job_id=job.pk))[0]
+        job.refresh_from_db()
+        assert job.state == "succeeded", job.error
+        assert len(job.result["success"]) == count, str(job.result)[:500]
         return seconds
 
     def hash_directly() -> float:
@@ -73,21 +70,28 @@ def main() -> None:
     for _ in range(args.repeat):
         best_promote = min(best_promote, promote())
         best_hash = min(best_hash, hash_directly())
-    # Two of the queries end a transaction; count those at the price of a commit.
-    floor = (statements - 2) * read + 2 * write
+    # One of the statements ends the item's transaction: count it at the price of a commit.
+    floor = (statements - 1) * read + write
+    tables = Counter(
+        match.group(1)
+        for sql in executed
+        if (match := re.search(r'(?:FROM|INTO|UPDATE) "?(\w+)"?', sql))
+        and not sql.startswith(transaction_control)
+    )
+    by_table = ", ".join(f"{name} {n / count:.1f}" for name, n in tables.most_common(8))
     emit(
         Row(
-            benchmark=f"promotion, {count:,} pending files of 1 MiB",
+            benchmark=f"promotion job, {count:,} pending files of 1 MiB",
             measured=f"{human_rate(count, best_promote, 'items')} ({best_promote:.2f} s)",
             limit=f"hashing alone {human_rate(count, best_hash, 'files')} ({best_hash:.2f} s)",
             ratio=best_promote / best_hash,
             op="<=",
-            target=1.5,
-            note=f"{statements:.0f} SQL queries per item in two transactions (SPEC: each "
-            f"item its own); here a row read by primary key costs {read * 1000:.2f} ms and an "
+            target=2.0,
+            note=f"{statements:.1f} SQL statements per item (SPEC: each item its own "
+            f"transaction); here a row read by primary key costs {read * 1000:.2f} ms and an "
             f"autocommitted one-row UPDATE {write * 1000:.2f} ms, so the queries alone take "
             f"about {floor * 1000:.1f} ms per item, {floor / (best_hash / count):.1f}x "
-            "the hashing",
+            f"the hashing. Statements per item by table: {by_table}",
         )
     )
 
