@@ -1,4 +1,5 @@
-"""The admin and the API docs in a real browser: headless Chromium against gunicorn.
+"""The admin and the API docs in a real browser: headless Chromium against gunicorn;
+and what gunicorn's log shows for a request refused for its Host.
 
 Each page must load without a single 4xx/5xx answer in its network log (a
 missing favicon, script or thumbnail shows up here), render what a person came
@@ -7,8 +8,10 @@ for, and leave a screenshot in the test's folder (or in BROWSER_SHOTS_DIR) to lo
 
 from __future__ import annotations
 
+import http.client
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -156,3 +159,21 @@ def test_admin_pages_and_api_docs_render_without_a_404(chromium, served, shots):
         assert not load.bad, load.bad
         load = browser.open(f"{url}/")
         assert not load.bad, load.bad
+
+
+def test_a_refused_host_is_one_line_in_the_server_log(tmp_path):
+    with instance(tmp_path) as inst, inst.serve(workers=1) as url:
+        address = urlsplit(url)
+        for _ in range(3):
+            connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+            connection.request("GET", "/api/hello", headers={"Host": "nas.local"})
+            response = connection.getresponse()
+            body = response.read().decode()
+            connection.close()
+            assert response.status == 400
+            assert "Host 'nas.local' is not allowed; set ALLOWED_HOSTS" in body
+        log = inst.server_log
+
+    lines = [line for line in log.splitlines() if "nas.local" in line]
+    assert len(lines) == 3, log
+    assert "Traceback" not in log
