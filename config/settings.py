@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "catalog",
     "imaging",
     "migration_app",
+    "backup",
     "jobs",
     "config",
     # The task framework (django-tasks, Django 6's django.tasks backported) and its engines.
