@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from catalog.models import CatalogModel, display_name_for
+from catalog.sidecar_admin import HasSidecarsFilter, sidecars_summary
 from config.admin import epoch_ms_display
 from migration_app.models import PendingImage, PendingModel
 from migration_app.services.pending import pending_models_delete
@@ -136,6 +137,7 @@ class PendingModelAdmin(admin.ModelAdmin):
         "architecture",
         "kind",
         ("tags", admin.RelatedOnlyFieldListFilter),
+        HasSidecarsFilter,
     ]
     search_fields = ["name", "path"]
     search_help_text = "Name, or any part of the file's path."
@@ -148,6 +150,7 @@ class PendingModelAdmin(admin.ModelAdmin):
             "Metadata",
             {"fields": ["description", "community_links", "prompt_positive", "prompt_negative"]},
         ),
+        ("Sidecars other tools wrote beside the file", {"fields": ["sidecars"]}),
     ]
     readonly_fields = [
         "sha256",
@@ -157,6 +160,7 @@ class PendingModelAdmin(admin.ModelAdmin):
         "architecture",
         "base_model",
         "kind",
+        "sidecars",
     ]
     # Autocomplete, not a two-pane list: a library may hold thousands of tags.
     autocomplete_fields = ["tags"]
@@ -169,6 +173,10 @@ class PendingModelAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Pending models come from a scan or a legacy import, never by hand.
         return False
+
+    @admin.display(description="sidecars")
+    def sidecars(self, pending: PendingModel) -> str:
+        return sidecars_summary(pending)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PendingModel]:
         images = PendingImage.objects.order_by("position", "id")
