@@ -17,6 +17,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
 from catalog.curation_admin import CurationAdminMixin
+from catalog.location_admin import LocationAdminMixin
 from catalog.models import CatalogModel, FileHash
 from config.admin import epoch_ms_display
 from tags.models import Tag
@@ -34,7 +35,7 @@ FILE_INFO_FIELDS = [
 
 
 @admin.register(CatalogModel)
-class CatalogModelAdmin(CurationAdminMixin, admin.ModelAdmin):
+class CatalogModelAdmin(CurationAdminMixin, LocationAdminMixin, admin.ModelAdmin):
     list_display = [
         "display_name",
         "type",

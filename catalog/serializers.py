@@ -208,6 +208,10 @@ class CatalogModelSimpleSerializer(serializers.Serializer):
     architecture = serializers.CharField(help_text="From the file's header: sd1, sdxl, flux1, ...")
     base_model = serializers.CharField(help_text="SD 1.5, SDXL 1.0, Pony, Flux.1 D, ... or ''.")
     kind = serializers.CharField(help_text="checkpoint, lora, vae, embedding, ... or unknown.")
+    missing = serializers.BooleanField(help_text="No location of the file exists on disk.")
+    missing_since = serializers.IntegerField(
+        allow_null=True, help_text="Epoch milliseconds since the model went missing, else null."
+    )
     favorite = serializers.BooleanField()
     rating = serializers.IntegerField(help_text="0 = none, else 1 to 5 stars.")
     nsfw = serializers.BooleanField()
@@ -218,10 +222,20 @@ class CatalogModelListSerializer(serializers.Serializer):
     total = serializers.IntegerField(required=False, help_text="Only with limit or offset.")
 
 
+class LocationSerializer(serializers.Serializer):
+    """One known copy of a model's file (docs/library-health.md)."""
+
+    path = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    missing = serializers.BooleanField()
+    missing_since = serializers.IntegerField(allow_null=True, help_text="Epoch milliseconds.")
+
+
 class CatalogModelFullSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="display_name")
     meta_json = serializers.SerializerMethodField()
     tags = TagSerializer(many=True)
+    locations = serializers.SerializerMethodField()
     file = serializers.SerializerMethodField()
 
     class Meta:
@@ -235,10 +249,13 @@ class CatalogModelFullSerializer(serializers.ModelSerializer):
             "created_at",
             "meta_json",
             "tags",
-            "file",
+            "missing",
+            "missing_since",
+            "locations",
             "favorite",
             "rating",
             "nsfw",
+            "file",
         ]
 
     @extend_schema_field(MetaJsonSerializer)
@@ -248,6 +265,14 @@ class CatalogModelFullSerializer(serializers.ModelSerializer):
     @extend_schema_field(FileRecordSerializer)
     def get_file(self, model: CatalogModel) -> dict[str, Any]:
         return file_record_shown(model.file_info, path=model.path, sha256=model.sha256)
+
+    @extend_schema_field(LocationSerializer(many=True))
+    def get_locations(self, model: CatalogModel) -> list[dict[str, Any]]:
+        # The primary location (``path``) first, then the others oldest first.
+        locations = sorted(
+            model.locations.all(), key=lambda item: (item.path != model.path, item.pk)
+        )
+        return LocationSerializer(locations, many=True).data
 
 
 class TypesSerializer(serializers.Serializer):

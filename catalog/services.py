@@ -12,7 +12,7 @@ from catalog.fileinfo.hashes import file_digests
 from catalog.fileinfo.record import tensor_data_offset
 from catalog.hashing import file_stat
 from catalog.models import KNOWN_META_KEYS, CatalogModel, FileHash
-from config.api import InvalidInput
+from config.api import InvalidInput, NotFound
 from tags.models import Tag
 
 MAX_TAG_ID = 2**63 - 1
@@ -74,6 +74,7 @@ def catalog_model_update(*, model: CatalogModel, data: dict[str, Any]) -> Catalo
     # what another writer stored since ``model`` was read, and saving
     # meta_json's extra keys cannot interleave with another PATCH.
     model = CatalogModel.objects.select_for_update().get(pk=model.pk)
+    previous_path = model.path
     for field in ("name", "type", "path"):
         if field in data:
             setattr(model, field, data[field].strip() if field != "path" else data[field])
@@ -83,9 +84,29 @@ def catalog_model_update(*, model: CatalogModel, data: dict[str, Any]) -> Catalo
         if field in data:
             setattr(model, field, data[field])
     model.save()
+    if data.get("path") and data["path"] != previous_path:
+        # The curator says the file is there: it becomes a location (the others
+        # are kept) and the path stays as set. Imported here: catalog.locations
+        # imports this module.
+        from catalog.locations import location_add
+
+        location_add(model=model, path=data["path"], keep_path=True)
     if tags is not None:
         model.tags.set(tags)
     return model
+
+
+@transaction.atomic
+def catalog_model_delete(*, sha256: str) -> None:
+    """Remove a catalog model with its tag links, locations and sample images.
+
+    Raises NotFound for an unknown sha256. The sample images' files are
+    removed after commit (imaging's post-delete signal); the model file on
+    disk is never touched, and a later scan stages it again as pending.
+    """
+    deleted, _ = CatalogModel.objects.filter(pk=sha256).delete()
+    if not deleted:
+        raise NotFound(f"No catalog model has sha256 {sha256}.", code="model_not_found")
 
 
 class FileChanged(Exception):

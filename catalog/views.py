@@ -11,8 +11,11 @@ from catalog.serializers import (
     CatalogModelPatchSerializer,
     TypesSerializer,
 )
-from catalog.services import catalog_model_update
+from catalog.services import catalog_model_delete, catalog_model_update
 from config.api import InvalidInput, normalize_sha256, validated
+from config.authentication import token_mode
+from config.permissions import StaffRequired
+from tags.serializers import StatusSerializer
 
 
 class HelloView(APIView):
@@ -113,3 +116,20 @@ class ModelDetailView(APIView):
         data = validated(CatalogModelPatchSerializer, request.data)
         catalog_model_update(model=model, data=data)
         return Response(CatalogModelFullSerializer(model_get(sha256=model.sha256)).data)
+
+    @extend_schema(
+        request=None,
+        responses=StatusSerializer,
+        summary="Remove a model from the catalog (never its file)",
+        description="Removes the record, its tag links, its locations and its sample images "
+        "(their files too). The model file on disk is never touched. Staff only with "
+        "API_AUTH=token.",
+        operation_id="model_delete",
+    )
+    def delete(self, request: Request, sha256: str) -> Response:
+        sha256 = normalize_sha256(sha256)
+        # GET and PATCH are open to every user; removing a record is a staff action.
+        if token_mode() and not request.user.is_staff:
+            raise StaffRequired()
+        catalog_model_delete(sha256=sha256)
+        return Response({"status": "success"})

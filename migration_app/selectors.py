@@ -6,10 +6,10 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from catalog.models import CatalogModel, display_name_for
+from catalog.models import CatalogModel, ModelLocation, display_name_for
 from config.api import InvalidInput, NotFound, page_slice
 from migration_app.models import PendingImage, PendingModel
 from tags.models import Tag
@@ -33,14 +33,27 @@ def known_paths(paths: Iterable[str]) -> set[str]:
     wanted = list(paths)
     wanted_set = set(wanted)
     known: set[str] = set()
-    for model in (CatalogModel, PendingModel):
+    # Every location of a catalog model is known: a copy whose conflict was
+    # resolved (merge, override, delete) is never staged again. A model's own
+    # ``path`` counts only while it has no location (a record from before
+    # locations): a missing model keeps its last path, which may hold other
+    # bytes by now and must then be staged.
+    unlocated = CatalogModel.objects.exclude(
+        Exists(ModelLocation.objects.filter(model=OuterRef("pk")))
+    )
+    sources = [
+        (unlocated, CatalogModel),
+        (ModelLocation.objects.all(), ModelLocation),
+        (PendingModel.objects.all(), PendingModel),
+    ]
+    for queryset, model in sources:
         if len(wanted) > BATCH and len(wanted) * 4 >= model.objects.count():
-            every = model.objects.values_list("path", flat=True).iterator(chunk_size=5000)
+            every = queryset.values_list("path", flat=True).iterator(chunk_size=5000)
             known.update(path for path in every if path in wanted_set)
             continue
         for start in range(0, len(wanted), BATCH):
             chunk = wanted[start : start + BATCH]
-            known.update(model.objects.filter(path__in=chunk).values_list("path", flat=True))
+            known.update(queryset.filter(path__in=chunk).values_list("path", flat=True))
     return known
 
 

@@ -204,5 +204,8 @@ class ScanResponseSerializer(serializers.Serializer):
     status = serializers.CharField()
     scanned = serializers.IntegerField()
     pending_added = serializers.IntegerField()
+    relinked = serializers.IntegerField(
+        help_text="New files holding a missing catalog model's bytes, made its locations."
+    )
     skipped = serializers.IntegerField()
     pending_ids = serializers.ListField(child=serializers.IntegerField())

@@ -21,11 +21,14 @@ FULL_KEYS = {
     "created_at",
     "meta_json",
     "tags",
+    "missing",
+    "missing_since",
+    "locations",
     "favorite",
     "rating",
     "nsfw",
+    "file",
 }
-FULL_KEYS |= {"file"}
 SHA = "ab" * 32
 
 
@@ -131,6 +134,8 @@ def test_list_returns_models_of_the_type_in_the_simple_form(api, make_model):
                 "favorite": False,
                 "rating": 0,
                 "nsfw": False,
+                "missing": False,
+                "missing_since": None,
             }
         ]
     }
@@ -459,6 +464,9 @@ def test_detail_returns_the_full_record(api, make_model):
             "modelspec": {},
             "header_error": "",
         },
+        "missing": False,
+        "missing_since": None,
+        "locations": [],
         "favorite": False,
         "rating": 0,
         "nsfw": False,
@@ -504,7 +512,7 @@ def test_detail_of_an_unknown_sha256_is_a_404(api):
 def test_detail_rejects_other_methods_with_a_json_405(api, make_model):
     make_model(SHA)
 
-    assert_error(api.delete(f"/api/models/{SHA}"), 405, "method_not_allowed")
+    assert_error(api.post(f"/api/models/{SHA}", {}, format="json"), 405, "method_not_allowed")
     assert_error(api.put(f"/api/models/{SHA}", {}, format="json"), 405, "method_not_allowed")
     assert CatalogModel.objects.filter(sha256=SHA).exists()
 

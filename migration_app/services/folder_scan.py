@@ -29,6 +29,7 @@ from config.api import Conflict, InvalidInput, NotConfigured
 from config.progress import NULL_PROGRESS, Progress
 from migration_app.models import PendingModel
 from migration_app.selectors import BATCH, known_paths
+from migration_app.services.relink import found_files_relink
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class FoundFile:
 class ScanResult:
     scanned: int = 0
     pending_added: int = 0
+    # New files holding a missing model's bytes, made its locations (no pending row).
+    relinked: int = 0
     skipped: int = 0
     pending_ids: list[int] = field(default_factory=list)
     # Configured folders that do not exist or cannot be listed.
@@ -66,6 +69,7 @@ class ScanResult:
             "status": "success",
             "scanned": self.scanned,
             "pending_added": self.pending_added,
+            "relinked": self.relinked,
             "skipped": self.skipped,
             "pending_ids": self.pending_ids,
         }
@@ -203,7 +207,8 @@ def folder_scan(*, model_type: str | None = None, progress: Progress = NULL_PROG
     """Walk the model roots (of one type, or all) and stage every new model file.
 
     A file whose normalised path is already in the catalog or pending is
-    skipped; the others become pending models in bulk. No file is hashed.
+    skipped; the others become pending models in bulk. No file is hashed,
+    except new files whose size matches a missing model's (the relink).
     Raises NotConfigured without roots, InvalidInput for an unknown type and
     Conflict when another scan inserted the same files at the same moment.
     Writes PendingModel rows only.
@@ -216,6 +221,21 @@ def folder_scan(*, model_type: str | None = None, progress: Progress = NULL_PROG
         found.append(found_file)
         progress.advance()
     result.scanned = len(found)
+    return found_files_stage(found=found, result=result)
+
+
+def found_files_stage(*, found: list[FoundFile], result: ScanResult | None = None) -> ScanResult:
+    """Stage the files among ``found`` that are neither a catalog location nor pending.
+
+    New files holding the bytes of a model with a missing location first
+    become its locations (the relink, docs/library-health.md); the others
+    become pending models in one transaction. The scan and the folder watcher
+    both stage through here. Raises Conflict when another scan inserted the
+    same files at the same moment.
+    """
+    if result is None:
+        result = ScanResult(scanned=len(found))
+    result.relinked = len(found_files_relink(found))
     try:
         with transaction.atomic():
             known = known_paths(found_file.path for found_file in found)
@@ -227,7 +247,7 @@ def folder_scan(*, model_type: str | None = None, progress: Progress = NULL_PROG
             code="scan_conflict",
         ) from None
     result.pending_added = len(created)
-    result.skipped = result.scanned - result.pending_added
+    result.skipped = result.scanned - result.pending_added - result.relinked
     result.pending_ids = created
     return result
 

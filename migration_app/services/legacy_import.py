@@ -13,6 +13,7 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage
 from django.db import transaction
 
+from catalog.locations import location_remember
 from catalog.models import CatalogModel
 from config.api import InvalidInput, UnsupportedMedia
 from config.checkpoints import checkpoint
@@ -235,6 +236,10 @@ class _LegacyImport:
         else:
             changed = bool(catalog_fields_apply(model=model, values=values))
             changed |= catalog_tags_add(model=model, tags=self._tags_of(row))
+        if row.path:
+            # Every path the old tool recorded for these bytes is a copy to remember
+            # (a missing location when the file is not on this machine).
+            location_remember(model=model, path=row.path)
         self.known_paths.add(model.path)
         if row.image_names:
             # Only the first legacy image becomes a sample image (SPEC.md, rule 3).

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from catalog.hashing import FileStat
+from catalog.locations import location_add
 from catalog.models import CatalogModel
 from catalog.services import FileChanged
 from config.api import InvalidInput, ServiceError
@@ -185,6 +186,7 @@ def _resolve(
     if existing is None:
         values = record_values(pending) | {"size_bytes": stat.size_bytes}
         model = CatalogModel.objects.create(sha256=sha256, **values)
+        location_add(model=model, path=pending.path)
         _carry_over(pending, model)
         return PromotionOutcome(SUCCESS, pending_id, sha256)
     if strategy is None:
@@ -201,10 +203,17 @@ def _resolve(
     if strategy == IGNORE:
         return PromotionOutcome(IGNORED, pending_id, sha256)
     if strategy == DELETE:
+        # The file stays on disk (it is never touched): remembered as a copy of
+        # the model, so that the next scan does not stage it again.
+        location_add(model=existing, path=pending.path)
         pending.delete()
         return PromotionOutcome(DELETED, pending_id, sha256)
     values = record_values(pending) | {"size_bytes": stat.size_bytes}
+    # The path is not a field to fill or override: the copy becomes a location,
+    # and ``path`` stays the model's primary present location.
+    values.pop("path")
     catalog_fields_apply(model=existing, values=values, override=strategy == OVERRIDE)
+    location_add(model=existing, path=pending.path)
     _carry_over(pending, existing)
     return PromotionOutcome(SUCCESS, pending_id, sha256, merged=True)
 

@@ -152,11 +152,13 @@ def test_merge_fills_only_empty_fields(api, conflict):
     response = promote(api, [pending.pk], "merge")
     assert response.json()["success"] == [pending.pk]
     existing.refresh_from_db()
-    assert (existing.name, existing.type, existing.path) == (
-        "Catalog name",
-        "loras",
-        "/models/loras/old.safetensors",
-    )
+    # The path is the first location present: the old one is not on disk, so the
+    # merged copy's path; the old one is kept as a missing location.
+    assert (existing.name, existing.type, existing.path) == ("Catalog name", "loras", pending.path)
+    assert dict(existing.locations.values_list("path", "missing")) == {
+        "/models/loras/old.safetensors": True,
+        pending.path: False,
+    }
     assert existing.description == "pending description"
     assert existing.prompt_positive == "pos"
     assert set(existing.tags.values_list("name", flat=True)) == {"style", "portrait"}

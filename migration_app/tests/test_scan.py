@@ -130,6 +130,7 @@ def test_scan_route_answers_the_counts(api, roots):
         "status": "success",
         "scanned": 5,
         "pending_added": 5,
+        "relinked": 0,
         "skipped": 0,
         "pending_ids": body["pending_ids"],
     }

@@ -56,7 +56,8 @@ class Command(BaseCommand):
             self.stderr.write(self.style.WARNING(f"Root {root} does not exist; skipped."))
         self.stdout.write(
             f"Scanned {result.scanned} model files: {result.pending_added} new pending, "
-            f"{result.skipped} skipped (already in the catalog or pending)."
+            f"{result.skipped} skipped (already in the catalog or pending), "
+            f"{result.relinked} relinked to missing catalog models."
         )
         if hash_files:
             self._hash(workers, verbosity)
