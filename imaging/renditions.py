@@ -8,6 +8,12 @@ files, the staging area reuses the same two entry points for pending images.
   picture at ``MAX_PIXELS`` and encodes ``high``, ``medium`` and ``low``, each
   tier resized from the previous one. Metadata (EXIF, GPS, XMP) is never copied
   into a rendition; the ICC colour profile is, so colours stay right.
+- An animated picture (GIF, WebP, APNG) keeps its animation in ``high``: every
+  frame, with its duration and the loop count, as an animated WebP; ``medium``
+  and ``low`` (thumbnails) show the first frame. Within ``ANIMATION_PIXELS``
+  the frames have the still ``high`` size; a longer animation gets smaller
+  frames so that the work and memory stay bounded. Past ``MAX_FRAMES`` or
+  ``ANIMATION_DECODE_PIXELS`` (a hostile file), ``high`` is the first frame.
 
 WebP settings come from ``bench/renditions.py`` (see docs/images.md): method 4
 takes less than half the CPU time of method 6 for files 5-7 % larger. With
@@ -34,7 +40,19 @@ WEBP_METHOD = 4
 ALPHA_QUALITY = 99
 # Part of every rendition's ETag: bump it when the output of this module changes
 # so that clients holding old bytes fetch the new ones.
-RENDITION_VERSION = 1
+RENDITION_VERSION = 2  # 2: animations kept in high
+
+# Animations (high tier): at most this many pixels over all frames once scaled
+# (8 M: 32 frames of 512x512 at full size; 32 MB of RGBA in memory, about 4x
+# the encoding time of a still high tier), at most MAX_FRAMES frames, and at
+# most ANIMATION_DECODE_PIXELS decoded (frames x canvas) before anything is
+# scaled; past those two, the first frame only.
+ANIMATION_PIXELS = 8_000_000
+MAX_FRAMES = 1000
+ANIMATION_DECODE_PIXELS = 200_000_000
+# Browsers show a GIF frame of 0-10 ms for 100 ms; the WebP keeps that speed.
+GIF_MIN_DURATION_MS = 20
+GIF_DEFAULT_DURATION_MS = 100
 
 # Formats a client may upload. Pillow guesses some formats (TGA, for one) from
 # weak signatures, so a text file could pass as a picture without this list.
@@ -183,16 +201,106 @@ def _decoded(source: bytes) -> tuple[Image.Image, dict[str, tuple[int, int]], by
 def render_renditions(source: bytes) -> dict[str, bytes]:
     """{quality name: WebP bytes} for the three tiers of an encoded picture.
 
-    Raises UnsupportedMedia or InvalidInput like ``decode_check`` when the
-    source cannot be decoded.
+    An animated source gets an animated ``high`` tier (see the module's
+    docstring). Raises UnsupportedMedia or InvalidInput like ``decode_check``
+    when the source cannot be decoded.
     """
     try:
         image, sizes, icc_profile = _decoded(source)
+        renditions = _encoded_tiers(image, sizes, icc_profile)
+        animation = _animated_webp(source, sizes["high"], icc_profile)
     except InvalidInput:
         raise
     except Exception:
         raise _unsupported() from None
-    return _encoded_tiers(image, sizes, icc_profile)
+    if animation is not None:
+        renditions["high"] = animation
+    return renditions
+
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def animation_frame_size(high: tuple[int, int], frames: int) -> tuple[int, int]:
+    """Frame size of an animated high tier: the still high size, scaled down so
+    that all frames together hold at most ANIMATION_PIXELS."""
+    width, height = high
+    scale = min(1.0, math.sqrt(ANIMATION_PIXELS / (frames * width * height)))
+    if scale >= 1.0:
+        return high
+    return max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+
+
+def _animated_webp(source: bytes, high: tuple[int, int], icc_profile: bytes | None) -> bytes | None:
+    """The animated WebP of an animated source, or None for a still picture
+    (or an animation past the limits, whose high tier stays its first frame)."""
+    with _open(io.BytesIO(source)) as image:
+        frames = getattr(image, "n_frames", 1)
+        if frames < 2:
+            return None
+        if frames > MAX_FRAMES or frames * image.width * image.height > ANIMATION_DECODE_PIXELS:
+            return None
+        transpose = _TRANSPOSE.get(image.getexif().get(ExifTags.Base.Orientation, 1))
+        size = animation_frame_size(high, frames)
+        # GIF: no loop extension means "play once"; WebP and APNG always say.
+        loop = int(image.info.get("loop", 1))
+        is_gif = image.format == "GIF"
+        encoded: list[Image.Image] = []
+        durations: list[int] = []
+        transparent = False
+        for index in range(frames):
+            image.seek(index)
+            frame = image.convert("RGBA")  # frames as shown: composed, with transparency
+            # Read after the frame is loaded: WebP sets its duration on load.
+            duration = int(image.info.get("duration") or 0)
+            if is_gif and duration < GIF_MIN_DURATION_MS:
+                duration = GIF_DEFAULT_DURATION_MS
+            if transpose is not None:
+                frame = frame.transpose(transpose)
+            if frame.size != size:
+                # reducing_gap: a cheap whole-factor reduce first, frames add up.
+                frame = frame.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+            transparent = transparent or frame.getextrema()[3][0] < 255
+            encoded.append(frame)
+            durations.append(duration)
+    buffer = io.BytesIO()
+    encoded[0].save(
+        buffer,
+        format="WEBP",
+        save_all=True,
+        append_images=encoded[1:],
+        duration=durations,
+        loop=loop,
+        quality=TIERS[0].webp_quality,
+        method=WEBP_METHOD,
+        alpha_quality=ALPHA_QUALITY,
+        icc_profile=icc_profile or "",
+    )
+    return _with_alpha_flag(buffer.getvalue()) if transparent else buffer.getvalue()
+
+
+def _with_alpha_flag(webp: bytes) -> bytes:
+    """The animated WebP with its VP8X "alpha" flag set.
+
+    libwebp's animation encoder crops each frame to the rectangle that changed;
+    when no cropped frame needs an alpha channel it leaves the flag unset even
+    though the canvas around the frames is transparent, and decoders that trust
+    the flag (Pillow, browsers) then paint that area opaque black. The WebP
+    format says to set it whenever the image holds transparency.
+    """
+    if webp[12:16] != b"VP8X":
+        return webp
+    flagged = bytearray(webp)
+    flagged[20] |= 0x10
+    return bytes(flagged)
 
 
 def render_image(image: Image.Image) -> dict[str, bytes]:

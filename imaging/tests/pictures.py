@@ -71,3 +71,26 @@ def bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
         + chunk(b"IEND", b"")
     )
+
+
+COLORS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)]
+
+
+def animation(
+    image_format: str = "GIF",
+    size=(60, 40),
+    colors=COLORS[:3],
+    durations=(50, 100, 150),
+    **options,
+) -> bytes:
+    """An animated picture whose frames are plain ``colors`` for ``durations`` ms."""
+    frames = [Image.new("RGB", size, color) for color in colors]
+    options.setdefault("loop", 0)
+    return encode(
+        frames[0],
+        image_format,
+        save_all=True,
+        append_images=frames[1:],
+        duration=list(durations),
+        **options,
+    )
