@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "catalog",
     "imaging",
     "migration_app",
+    "library",
     "backup",
     "jobs",
     "config",
@@ -281,6 +282,12 @@ JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3, minimum=1)
 # Progress (and the cancel flag) is written/read at most this often: a few times a
 # second, and at least every 2 s while work advances.
 JOBS_PROGRESS_MIN_INTERVAL = 0.25
+
+# Library health (docs/library-health.md): WATCH=true makes bin/serve run
+# `manage.py watch`, which stages new model files and marks removed ones missing;
+# RESCAN_MINUTES=N (0: off) makes it submit a scan job every N minutes.
+WATCH = env_bool("WATCH", False)
+RESCAN_MINUTES = env_int("RESCAN_MINUTES", 0, minimum=0)
 
 LOGGING = {
     "version": 1,

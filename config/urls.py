@@ -11,6 +11,7 @@ api_patterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # migration_app first: its /api/models/scan must win over /api/models/{sha256}.
     path("", include("migration_app.urls")),
+    path("", include("library.urls")),
     path("", include("jobs.urls")),
     path("", include("imaging.urls")),
     path("", include("catalog.urls")),

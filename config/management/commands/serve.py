@@ -51,6 +51,13 @@ class Command(BaseCommand):
                 [sys.executable, MANAGE_PY, "jobs_worker", "--worker-id", worker_id[:64]],
                 restart=True,
             )
+        if (settings.WATCH or settings.RESCAN_MINUTES) and settings.MODEL_ROOTS:
+            # Library health (docs/library-health.md): one watcher per deployment,
+            # beside the web server, whichever job engine runs the work.
+            watch = [sys.executable, MANAGE_PY, "watch"]
+            if not settings.WATCH:
+                watch.append("--rescan-only")
+            supervisor.add("library watcher", watch, restart=True)
         self._banner(host, port, "runserver (reload)" if dev else "gunicorn")
         code = supervisor.run()
         if code:
@@ -89,9 +96,20 @@ class Command(BaseCommand):
             ),
             f"  API auth:    {settings.API_AUTH}",
             f"  jobs:        {engine}",
+            f"  watching:    {_watching(roots) if server != 'job worker only' else 'off here'}",
         ]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
+
+
+def _watching(roots: dict) -> str:
+    """The banner's line on the library watcher (WATCH, RESCAN_MINUTES)."""
+    parts = ["the model roots"] if settings.WATCH else []
+    if settings.RESCAN_MINUTES:
+        parts.append(f"a scan every {settings.RESCAN_MINUTES} min")
+    if parts and not roots:
+        return "off (WATCH and RESCAN_MINUTES need model roots)"
+    return " and ".join(parts) or "off"
 
 
 class Supervisor:

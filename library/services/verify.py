@@ -1,0 +1,376 @@
+"""Verify: look at every known file and bring the catalog in line with the disk.
+
+Every location of every catalog model and every pending file is stat'ed, a
+batch of rows at a time. Nothing is read while a file's size and modification
+time are as recorded; a changed file is re-hashed through the hash cache. The
+files themselves are only ever stat'ed and read (docs/library-health.md).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
+from catalog.locations import (
+    ABSENT_ERRNOS,
+    location_add,
+    models_missing_mark_unlocated,
+    models_presence_refresh,
+    now_ms,
+    signed64,
+    stat_values,
+)
+from catalog.models import CatalogModel, ModelLocation
+from catalog.services import FileChanged, file_sha256_cached
+from config.api import Conflict
+from config.progress import NULL_PROGRESS, Progress
+from library.services.paths import root_type_for
+from migration_app.models import PendingModel
+from migration_app.services.folder_scan import FoundFile, found_files_stage
+
+# Rows read and stat'ed per round: one SELECT, then writes only for what changed.
+STAT_BATCH = 2000
+# Failures listed in a report (all are counted).
+FAILURES_LISTED = 100
+
+_LOCATION_COLUMNS = (
+    "id",
+    "model_id",
+    "path",
+    "size_bytes",
+    "mtime_ns",
+    "device",
+    "inode",
+    "missing",
+    "missing_since",
+)
+
+
+@dataclass
+class VerifyReport:
+    checked: int = 0
+    missing: int = 0
+    restored: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    # Changed files whose bytes are no longer their model's: staged as pending,
+    # or linked to the catalog model whose bytes they now hold.
+    staged: int = 0
+    linked: int = 0
+    failed: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The verify report (POST /api/library/verify and the verify job's result)."""
+        return {
+            "status": "success",
+            "checked": self.checked,
+            "missing": self.missing,
+            "restored": self.restored,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "staged": self.staged,
+            "linked": self.linked,
+            "failed": self.failed,
+            "failures": self.failures,
+        }
+
+    def fail(self, path: str, error: str) -> None:
+        self.checked += 1
+        self.failed += 1
+        if len(self.failures) < FAILURES_LISTED:
+            self.failures.append({"path": path, "error": error})
+
+
+def library_verify(*, progress: Progress = NULL_PROGRESS) -> VerifyReport:
+    """Stat every location and every pending file; record what changed.
+
+    A location not found is marked missing (its model too once no location is
+    present); found again, it is restored. A file whose size or modification
+    time changed is re-hashed: still the model's bytes, its stat is recorded;
+    other bytes, it is taken off the model and linked to the catalog model
+    holding those bytes, or staged as a new pending model. A pending file that
+    changed gets its new size (and sha256, when it had one). Missing models
+    are never deleted. ``progress`` advances per file, after its batch
+    committed. Writes ModelLocation, CatalogModel, PendingModel and FileHash
+    rows; never a model file.
+    """
+    report = VerifyReport()
+    catalog_paths_adopt()
+    progress.start(ModelLocation.objects.count() + PendingModel.objects.count())
+    locations_verify(report=report, progress=progress)
+    _pending_verify(report, progress)
+    return report
+
+
+def catalog_paths_adopt() -> int:
+    """Give a location to every catalog model that has a path but none, and mark
+    missing the models left without any; the number of locations made.
+
+    Models written before locations existed, or by a writer that did not record
+    one, are then verified like the others.
+    """
+    unlocated = (
+        CatalogModel.objects.exclude(path="")
+        .exclude(Exists(ModelLocation.objects.filter(model=OuterRef("pk"))))
+        .exclude(Exists(ModelLocation.objects.filter(path=OuterRef("path"))))
+        .values_list("pk", "path", "size_bytes")
+    )
+    made = 0
+    seen: set[str] = set()
+    batch: list[ModelLocation] = []
+    for sha256, path, size_bytes in unlocated.iterator(chunk_size=STAT_BATCH):
+        if path not in seen:
+            seen.add(path)
+            batch.append(ModelLocation(model_id=sha256, path=path, size_bytes=size_bytes))
+        if len(batch) >= STAT_BATCH:
+            made += len(ModelLocation.objects.bulk_create(batch, ignore_conflicts=True))
+            batch = []
+    made += len(ModelLocation.objects.bulk_create(batch, ignore_conflicts=True))
+    models_missing_mark_unlocated()
+    return made
+
+
+def locations_verify(
+    *,
+    report: VerifyReport | None = None,
+    paths: Iterable[str] | None = None,
+    under: str | None = None,
+    progress: Progress = NULL_PROGRESS,
+) -> VerifyReport:
+    """Verify the locations (all; those at ``paths``; those under the folder
+    ``under``) as ``library_verify`` does, and return the report.
+
+    The folder watcher calls it with the paths it saw removed or created and
+    with a root that was unmounted or came back.
+    """
+    report = report or VerifyReport()
+    queryset = ModelLocation.objects.all()
+    if under is not None:
+        prefix = under.rstrip(os.sep) + os.sep
+        queryset = queryset.filter(path__startswith=prefix)
+    wanted = None if paths is None else sorted(set(paths))
+    if wanted is not None:
+        for start in range(0, len(wanted), STAT_BATCH // 4):
+            chunk = queryset.filter(path__in=wanted[start : start + STAT_BATCH // 4])
+            _location_rows_verify(list(chunk.values_list(*_LOCATION_COLUMNS)), report, progress)
+        return report
+    last = 0
+    while True:
+        rows = list(
+            queryset.filter(id__gt=last).order_by("id").values_list(*_LOCATION_COLUMNS)[:STAT_BATCH]
+        )
+        if not rows:
+            return report
+        last = rows[-1][0]
+        _location_rows_verify(rows, report, progress)
+
+
+def _location_rows_verify(rows: list[tuple], report: VerifyReport, progress: Progress) -> None:
+    """One batch: stat each file; one transaction for the quiet updates; then
+    each file that needs re-hashing, each in its own transaction."""
+    gone: list[int] = []
+    found_again: list[ModelLocation] = []
+    recheck: list[tuple[tuple, os.stat_result]] = []
+    affected: set[str] = set()  # models whose presence may change
+    for row in rows:
+        _, model_id, path, size, mtime_ns, device, inode, missing, _ = row
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            if exc.errno not in ABSENT_ERRNOS:
+                report.fail(path, f"could not be looked at ({exc.strerror or exc})")
+                continue
+            report.checked += 1
+            report.missing += 1
+            if not missing:
+                gone.append(row[0])
+                affected.add(model_id)
+            continue
+        if mtime_ns == 0 or (info.st_size, info.st_mtime_ns) != (size, mtime_ns):
+            recheck.append((row, info))  # changed, or never seen: its bytes are checked
+            continue
+        report.checked += 1
+        if missing:
+            report.restored += 1
+            affected.add(model_id)
+        else:
+            report.unchanged += 1
+        if missing or (device, inode) != (signed64(info.st_dev), signed64(info.st_ino)):
+            found_again.append(ModelLocation(id=row[0], **stat_values(info)))
+    if gone or found_again:
+        with transaction.atomic():
+            now = now_ms()
+            ModelLocation.objects.filter(id__in=gone, missing=False).update(
+                missing=True, missing_since=now
+            )
+            ModelLocation.objects.bulk_update(
+                found_again,
+                ["size_bytes", "mtime_ns", "device", "inode", "missing", "missing_since"],
+                batch_size=500,
+            )
+            models_presence_refresh(affected)
+    progress.advance(len(rows) - len(recheck))
+    for row, info in recheck:
+        _location_recheck(row, info, report)
+        progress.advance()
+
+
+def _location_recheck(row: tuple, info: os.stat_result, report: VerifyReport) -> None:
+    """Re-hash one changed (or never seen) location and act on what its bytes are."""
+    location_id, model_id, path, _, mtime_ns, _, _, was_missing, _ = row
+    try:
+        digest = file_sha256_cached(path=path)
+    except FileNotFoundError:
+        _location_rows_verify_gone(row, report)
+        return
+    except FileChanged:
+        report.fail(path, "changed while it was read (still being written?); verify again")
+        return
+    except OSError as exc:
+        report.fail(path, f"could not be read ({exc.strerror or exc})")
+        return
+    try:
+        info = os.stat(path)  # the stat the digest was taken at
+    except OSError:
+        pass
+    report.checked += 1
+    if digest == model_id:
+        with transaction.atomic():
+            ModelLocation.objects.filter(id=location_id, path=path).update(**stat_values(info))
+            models_presence_refresh([model_id])
+        if was_missing:
+            report.restored += 1
+        elif mtime_ns == 0:
+            report.unchanged += 1  # first look at it: nothing to compare with
+        else:
+            report.changed += 1
+        return
+    report.changed += 1
+    try:
+        _location_reassign(location_id, model_id, path, digest, info, report)
+    except Conflict:
+        report.checked -= 1
+        report.changed -= 1
+        report.fail(path, "a scan staged it at the same moment; verify again")
+
+
+def _location_rows_verify_gone(row: tuple, report: VerifyReport) -> None:
+    report.checked += 1
+    report.missing += 1
+    with transaction.atomic():
+        ModelLocation.objects.filter(id=row[0], missing=False).update(
+            missing=True, missing_since=now_ms()
+        )
+        models_presence_refresh([row[1]])
+
+
+def _location_reassign(
+    location_id: int,
+    model_id: str,
+    path: str,
+    digest: str,
+    info: os.stat_result,
+    report: VerifyReport,
+) -> None:
+    """The file at ``path`` now holds ``digest``'s bytes, not ``model_id``'s.
+
+    In one transaction, so that the path is always a location or pending for
+    a concurrent scan: the location goes to the catalog model of those bytes,
+    or is removed and the file staged as a pending model.
+    """
+    with transaction.atomic():
+        if not ModelLocation.objects.filter(id=location_id, path=path, model_id=model_id).exists():
+            return  # changed meanwhile (a promotion, a relink)
+        holder = CatalogModel.objects.filter(pk=digest).first()
+        if holder is not None:
+            location_add(model=holder, path=path, info=info)
+            report.linked += 1
+            return
+        model_type = CatalogModel.objects.filter(pk=model_id).values_list("type", flat=True).first()
+        ModelLocation.objects.filter(id=location_id).delete()
+        models_presence_refresh([model_id])
+        found = FoundFile(
+            path, root_type_for(path) or model_type or "", info.st_size, info.st_mtime_ns
+        )
+        staged = found_files_stage(found=[found])
+        PendingModel.objects.filter(pk__in=staged.pending_ids).update(
+            sha256=digest, mtime_ns=info.st_mtime_ns
+        )
+        report.staged += staged.pending_added
+        report.linked += staged.relinked
+
+
+def _pending_verify(report: VerifyReport, progress: Progress) -> None:
+    """Stat every pending file: new sizes recorded, stale hashes re-hashed."""
+    last = 0
+    columns = ("id", "path", "size_bytes", "mtime_ns", "sha256")
+    while True:
+        rows = list(
+            PendingModel.objects.filter(id__gt=last)
+            .order_by("id")
+            .values_list(*columns)[:STAT_BATCH]
+        )
+        if not rows:
+            return
+        last = rows[-1][0]
+        seen: list[PendingModel] = []
+        rehash: list[tuple[int, str, os.stat_result, bool]] = []
+        for pending_id, path, size, mtime_ns, sha256 in rows:
+            try:
+                info = os.stat(path)
+            except OSError as exc:
+                if exc.errno in ABSENT_ERRNOS:
+                    report.checked += 1
+                    report.missing += 1  # nothing to record: a pending row has no such flag
+                else:
+                    report.fail(path, f"could not be looked at ({exc.strerror or exc})")
+                continue
+            if (info.st_size, info.st_mtime_ns) == (size, mtime_ns):
+                report.checked += 1
+                report.unchanged += 1
+                continue
+            first_look = mtime_ns == 0  # staged from the legacy database: never looked at
+            if sha256:
+                rehash.append((pending_id, path, info, first_look))
+                continue
+            report.checked += 1
+            if first_look and info.st_size == size:
+                report.unchanged += 1
+            else:
+                report.changed += 1
+            seen.append(
+                PendingModel(id=pending_id, size_bytes=info.st_size, mtime_ns=info.st_mtime_ns)
+            )
+        if seen:
+            PendingModel.objects.bulk_update(seen, ["size_bytes", "mtime_ns"], batch_size=500)
+        progress.advance(len(rows) - len(rehash))
+        for pending_id, path, info, first_look in rehash:
+            _pending_rehash(pending_id, path, info, first_look, report)
+            progress.advance()
+
+
+def _pending_rehash(
+    pending_id: int, path: str, info: os.stat_result, first_look: bool, report: VerifyReport
+) -> None:
+    try:
+        digest = file_sha256_cached(path=path)
+    except (OSError, FileChanged) as exc:
+        # The recorded sha256 can no longer be vouched for.
+        PendingModel.objects.filter(pk=pending_id).update(sha256="")
+        report.fail(path, f"could not be re-hashed ({getattr(exc, 'strerror', None) or exc})")
+        return
+    before = PendingModel.objects.filter(pk=pending_id).values_list("sha256", flat=True).first()
+    PendingModel.objects.filter(pk=pending_id).update(
+        sha256=digest, size_bytes=info.st_size, mtime_ns=info.st_mtime_ns
+    )
+    report.checked += 1
+    if first_look and before == digest:
+        report.unchanged += 1
+    else:
+        report.changed += 1
