@@ -74,7 +74,14 @@ def test_hash_job_hashes_only_unhashed_files_and_reports_bytes(make_pending, run
     run_worker()
     job.refresh_from_db()
     assert job.state == "succeeded", job.error
-    assert job.result == {"hashed": 1, "bytes": 5000, "failed": []}
+    # What was really read, and how many digests the hash cache answered.
+    assert job.result == {
+        "hashed": 1,
+        "bytes": 5000,
+        "bytes_read": 5000,
+        "from_cache": 0,
+        "failed": [],
+    }
     assert (job.progress_done, job.progress_total) == (5000, 5000)
     second.refresh_from_db()
     assert second.sha256 == __import__("hashlib").sha256(b"b" * 5000).hexdigest()
