@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from catalog.curation_admin import CurationAdminMixin
 from catalog.location_admin import LocationAdminMixin
 from catalog.models import CatalogModel, FileHash
+from catalog.sidecar_admin import HasSidecarsFilter, sidecars_summary
 from config.admin import epoch_ms_display
 from tags.models import Tag
 
@@ -52,6 +53,7 @@ class CatalogModelAdmin(CurationAdminMixin, LocationAdminMixin, admin.ModelAdmin
         "architecture",
         "kind",
         ("tags", admin.RelatedOnlyFieldListFilter),
+        HasSidecarsFilter,
     ]
     # ^ the hash: a pasted prefix or full sha256 in any case finds the model;
     # = the short hashes images and model sites quote (AutoV1/V2/V3).
@@ -78,6 +80,7 @@ class CatalogModelAdmin(CurationAdminMixin, LocationAdminMixin, admin.ModelAdmin
                 ]
             },
         ),
+        ("Sidecars other tools wrote beside the file", {"fields": ["sidecars"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CatalogModel]:
@@ -89,7 +92,7 @@ class CatalogModelAdmin(CurationAdminMixin, LocationAdminMixin, admin.ModelAdmin
         # The sha256 is the identity of the file's bytes: set once, never edited.
         # created_at is epoch milliseconds (the API's form): shown as a date instead.
         # The file-info fields come from the file's header: read, never typed.
-        readonly = ["created", *FILE_INFO_FIELDS, "file_record"]
+        readonly = ["created", *FILE_INFO_FIELDS, "file_record", "sidecars"]
         return ["sha256", *readonly] if obj is not None else readonly
 
     @admin.display(description="name", ordering="name")
@@ -111,6 +114,10 @@ class CatalogModelAdmin(CurationAdminMixin, LocationAdminMixin, admin.ModelAdmin
     @admin.display(description="created", ordering="created_at")
     def created(self, model: CatalogModel) -> str:
         return epoch_ms_display(model.created_at)
+
+    @admin.display(description="sidecars")
+    def sidecars(self, model: CatalogModel) -> str:
+        return sidecars_summary(model)
 
 
 @admin.register(FileHash)

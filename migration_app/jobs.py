@@ -1,4 +1,4 @@
-"""Job kinds of the staging area: scan, hash, legacy_import, promote.
+"""Job kinds of the staging area: scan, hash, legacy_import, promote, import_sidecars.
 
 Each runs the same service as the synchronous route and the command, with the
 job's progress listener.
@@ -21,6 +21,7 @@ from migration_app.serializers import (
 from migration_app.services.folder_scan import folder_scan, pending_files_hash, scan_roots
 from migration_app.services.legacy_import import legacy_db_check, legacy_db_import
 from migration_app.services.promotion import pending_models_promote, promotion_body
+from migration_app.services.sidecar_import import catalog_sidecars_import
 
 
 class ScanJobParams(ScanRequestSerializer):
@@ -112,5 +113,26 @@ register_kind(
         # A second run would report the ids it already promoted as unknown.
         resumable=False,
         description="Promote pending models into the catalog.",
+    )
+)
+
+
+class ImportSidecarsJobParams(serializers.Serializer):
+    """No parameters: every catalog model is checked."""
+
+
+def import_sidecars_job(*, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    # Resumes cheaply: the fill-empty rule skips what an earlier attempt applied.
+    return catalog_sidecars_import(progress=progress).as_dict()
+
+
+register_kind(
+    JobKind(
+        name="import_sidecars",
+        params=ImportSidecarsJobParams,
+        run=import_sidecars_job,
+        unit="items",
+        dedupe=True,
+        description="Fill empty catalog fields from the sidecar files beside every model.",
     )
 )

@@ -84,3 +84,12 @@ def fixture_bytes(tool: str, name: str, hashes: dict[str, str] | None = None) ->
     for token, value in fixture_tokens(hashes).items() if hashes else ():
         content = content.replace(token.encode(), value.encode())
     return content
+
+
+def fixtures_snapshot() -> dict[str, tuple[bytes, int]]:
+    """Bytes and mtime of every sidecar fixture file: the tests must leave them as they were."""
+    return {
+        str(path.relative_to(FIXTURES)): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(FIXTURES.rglob("*"))
+        if path.is_file()
+    }

@@ -23,8 +23,17 @@ from catalog.tests.sidecar_helpers import (
     TOOLS,
     file_hashes,
     fixture_copy,
+    fixtures_snapshot,
     write_safetensors,
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def fixtures_unchanged():
+    """After every test of this module: no sidecar fixture file changed (bytes or mtime)."""
+    before = fixtures_snapshot()
+    yield
+    assert fixtures_snapshot() == before
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from catalog.fileinfo.sidecars import (
     lora_manager,
     swarm,
 )
-from catalog.tests.sidecar_helpers import fixture_bytes
+from catalog.tests.sidecar_helpers import fixture_bytes, fixtures_snapshot
 
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 TENSOR = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
@@ -28,6 +28,16 @@ HASHES = {
     "tensor_sha256": TENSOR,
     "autov3": TENSOR[:12],
 }
+
+
+@pytest.fixture(autouse=True, scope="module")
+def fixtures_unchanged():
+    """After every test of this module: no sidecar fixture file changed (bytes or mtime)."""
+    before = fixtures_snapshot()
+    yield
+    assert fixtures_snapshot() == before
+
+
 CIVITAI = {
     "model_id": 123,
     "version_id": 456,

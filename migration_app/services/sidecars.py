@@ -34,14 +34,17 @@ MAX_PREVIEW_IMAGES = 4
 
 
 def scan_sidecar_records(
-    paths: Iterable[str], listings: dict[str, list[str]] | None = None
+    paths: Iterable[str],
+    listings: dict[str, list[str]] | None = None,
+    hashes: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """``file.sidecars`` of each new file that has sidecars or previews, by path.
 
     ``listings`` maps a folder to the names a scan found in it, so that no
     folder is listed twice; a folder it lacks (the watcher stages single
-    files) is listed once. Nothing is checked against a hash yet: scanned
-    files are not hashed (promotion reads the sidecars again and checks them).
+    files) is listed once. ``hashes`` holds what the scan computed per path
+    (AutoV1): a sidecar stating another AutoV1 is dropped already; the
+    SHA-256 check waits for promotion, which reads the sidecars again.
     """
     by_folder: dict[str, list[str]] = {}
     for path in paths:
@@ -57,7 +60,8 @@ def scan_sidecar_records(
                 continue
         for name, companions in companions_group(listing, names).items():
             path = os.path.join(folder, name)
-            record = sidecars_load(path, companions=companions).as_dict()
+            known = (hashes or {}).get(path)
+            record = sidecars_load(path, companions=companions, hashes=known).as_dict()
             if record:
                 records[path] = record
     return records

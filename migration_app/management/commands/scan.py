@@ -59,6 +59,11 @@ class Command(BaseCommand):
             f"{result.skipped} skipped (already in the catalog or pending), "
             f"{result.relinked} relinked to missing catalog models."
         )
+        if result.sidecars:
+            self.stdout.write(
+                f"{result.sidecars} new files have sidecars or previews beside them "
+                "(file.sidecars; docs/sidecars.md)."
+            )
         if hash_files:
             self._hash(workers, verbosity)
 
