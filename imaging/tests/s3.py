@@ -73,10 +73,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_until_up(url: str, process: subprocess.Popen | None, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
             raise RuntimeError(f"moto_server exited with {process.returncode}")
         try:
             with urllib.request.urlopen(url + "/moto-api/", timeout=2):
@@ -91,6 +91,7 @@ def s3_endpoint() -> Iterator[str]:
     """URL of a running S3-compatible server on loopback, for the whole session."""
     given = os.environ.get(ENDPOINT_VARIABLE, "").strip()
     if given:
+        _wait_until_up(given.rstrip("/"), None)
         yield given
         return
     port = _free_port()

@@ -50,11 +50,15 @@ def served_headers(response) -> dict[str, str]:
 
 
 def test_images_are_objects_in_the_bucket_and_served_the_same_as_local_files(
-    api, make_model, settings, s3_endpoint, s3_bucket
+    api, make_model, settings, s3_endpoint, s3_bucket, tmp_path
 ):
     model = make_model()
     content = picture((120, 80), color=(10, 200, 40))
-    # The same picture with local media first, for the answer to compare with.
+    # The same picture with local media first, for the answer to compare with
+    # (local even when TEST_MEDIA_STORAGE=s3 gives every test a bucket).
+    local_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    settings.STORAGES = {**settings.STORAGES, "default": local_storage}
+    settings.MEDIA_ROOT = tmp_path / "compare-local"
     assert upload(api, model.sha256, content).status_code == 201
     local = api.get(f"/api/images/{model.sha256}_0.webp?quality=medium")
     local_bytes = body(local)
