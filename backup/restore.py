@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.core.files.storage import FileSystemStorage
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, models, transaction
 
@@ -36,7 +37,7 @@ from backup.archive import FORMAT, MANIFEST, VERSION, Table, file_names, tables
 from catalog.models import CatalogModel
 from config.api import InvalidInput
 from config.progress import NULL_PROGRESS, Progress
-from imaging.files import files_removed_on_rollback, write_file
+from imaging.files import files_removed_on_rollback, track_written, write_file
 from imaging.models import RenditionedImage
 from imaging.services import renditions_write
 from migration_app.models import PendingModel
@@ -115,6 +116,7 @@ class _Restore:
         self.kept_ids: list[type[models.Model]] = []
         self.to_render: list[RenditionedImage] = []
         self.storage = RenditionedImage._meta.get_field("original").storage
+        self.folders: set[Path] = set()
 
     def run(self) -> None:
         fresh = {t.label: not t.model._base_manager.exists() for t in tables()}
@@ -291,13 +293,17 @@ class _Restore:
                         f"{len(taken)} {table.label} row(s) skipped: their {name} is taken."
                     )
                     rows = [row for row in rows if row.get(name) not in taken]
-            instances = []
-            for row in rows:
-                instance = self._instance(table, row, keep_pk=fresh)
+            instances = [self._instance(table, row, keep_pk=fresh) for row in rows]
+            taken_uids: set = set()
+            if table.has_files:
+                uids = [instance.uid for instance in instances]
+                taken_uids = set(
+                    table.model._base_manager.filter(uid__in=uids).values_list("uid", flat=True)
+                )
+            for row, instance in zip(rows, instances, strict=True):
                 setattr(instance, table.owner_field, restored[row[table.owner_field]])
                 if table.has_files:
-                    self._image_files(table, row, instance)
-                instances.append(instance)
+                    self._image_files(table, row, instance, uid_taken=instance.uid in taken_uids)
             self._insert(table.model, instances, keep_pk=fresh)
             self._count(
                 table, added=len(instances), skipped=len(batch) - len(rows), rows=len(batch)
@@ -305,11 +311,13 @@ class _Restore:
         if fresh:
             self.kept_ids.append(table.model)
 
-    def _image_files(self, table: Table, row: dict[str, Any], image: RenditionedImage) -> None:
+    def _image_files(
+        self, table: Table, row: dict[str, Any], image: RenditionedImage, *, uid_taken: bool
+    ) -> None:
         """Copy an image's original and renditions from the archive under the row's names
         (a new uid, and so new names, when the target already has this uid)."""
         sources = file_names(row, table.model)
-        if table.model._base_manager.filter(uid=image.uid).exists():
+        if uid_taken:
             image.uid = uuid.uuid4()
             extension = row["original"].rsplit(".", 1)[-1] if "." in row["original"] else "bin"
             image.original = f"{table.model.storage_prefix}/originals/{image.uid}.{extension}"
@@ -322,12 +330,32 @@ class _Restore:
         elif not all(copied[1:]):
             self.to_render.append(image)
 
+    def _write(self, name: str, data: bytes) -> None:
+        """Write a restored file; the rollback block removes it if the import fails.
+
+        On local disk straight under its name, without write_file's temporary
+        name and rename (a millisecond per file, 40 % of a restore): no row
+        points at the name until the import's transaction commits, so a
+        half-written file is never served, and clean_media finds any left by
+        a crash. Object storages get write_file (one request per object).
+        """
+        if not isinstance(self.storage, FileSystemStorage):
+            write_file(self.storage, name, data)
+            return
+        path = Path(self.storage.path(name))
+        if path.parent not in self.folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(path.parent)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        track_written(self.storage, name)
+
     def _copy(self, source: str, target: str) -> bool:
         try:
             data = self.archive.read(f"files/{source}")
         except KeyError:
             return False
-        write_file(self.storage, target, data)
+        self._write(target, data)
         self.report.files += 1
         self.progress.advance()
         return True

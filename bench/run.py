@@ -41,6 +41,8 @@ BENCHMARKS = {
     "serving": "bench.serving",
     "sizing": "bench.sizing",
     "sidecars": "bench.sidecars",
+    "curation": "bench.curation",
+    "backup": "bench.backup",
 }
 
 

@@ -10,6 +10,7 @@ by ``favorite=false`` does not shrink the selection the tag changes see.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,23 +58,6 @@ class BulkChanges:
 def filter_keys() -> set[str]:
     """The keys a bulk ``filter`` may hold: the list's filters and ``type``."""
     return {"type", *CatalogModelFilter.base_filters} - {"ordering"}
-
-
-def selection_by_sha256(shas: list[str]) -> QuerySet[CatalogModel]:
-    """The models with these sha256s; InvalidInput naming the unknown ones."""
-    unique = list(dict.fromkeys(shas))
-    known = set(CatalogModel.objects.filter(pk__in=unique).values_list("pk", flat=True))
-    unknown = [sha for sha in unique if sha not in known]
-    if unknown:
-        listed = ", ".join(unknown[:10]) + (
-            f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-        )
-        raise InvalidInput(
-            f"Unknown sha256: {listed}.",
-            code="unknown_model",
-            fields={"sha256": [f"No catalog model has sha256 {sha}." for sha in unknown[:10]]},
-        )
-    return CatalogModel.objects.filter(pk__in=unique)
 
 
 def selection_by_filter(filters: Mapping[str, Any]) -> QuerySet[CatalogModel]:
@@ -154,7 +138,7 @@ def models_bulk(
             'Give either "sha256" (a list) or "filter" (the list\'s query parameters).',
             code="invalid_selection",
         )
-    selection = selection_by_sha256(sha256) if sha256 is not None else selection_by_filter(filters)
+    selection = list(dict.fromkeys(sha256)) if sha256 is not None else selection_by_filter(filters)
     changes = BulkChanges(
         add_tags=tags_from_refs(add_tags, field="add_tags", create=True),
         remove_tags=tags_from_refs(remove_tags, field="remove_tags", create=False),
@@ -173,21 +157,24 @@ def models_bulk(
 
 
 @transaction.atomic
-def models_bulk_edit(*, selection: QuerySet[CatalogModel], changes: BulkChanges) -> BulkResult:
+def models_bulk_edit(
+    *, selection: QuerySet[CatalogModel] | list[str], changes: BulkChanges
+) -> BulkResult:
     """Apply ``changes`` to every model of ``selection`` in one transaction.
 
-    ``matched`` is how many models the selection holds, ``changed`` how many
-    of them this edit changed (a tag they lacked, one they lose, a field that
-    differed). About ten statements whatever the selection's size. Raises
-    InvalidInput for a ``set`` of unknown fields.
+    ``selection`` is a queryset, or a list of sha256 (InvalidInput naming the
+    ones no catalog model has). ``matched`` is how many models it holds,
+    ``changed`` how many of them this edit changed (a tag they lacked, one
+    they lose, a field that differed). About ten statements whatever the
+    selection's size. Raises InvalidInput for a ``set`` of unknown fields.
     """
     unknown = sorted(set(changes.set_fields) - set(SET_FIELDS))
     if unknown:
         raise InvalidInput(f"Cannot set: {', '.join(unknown)}.", code="invalid_input")
     connection = connections[router.db_for_write(CatalogModel)]
-    with connection.cursor() as cursor:
-        _selection_copy(cursor, connection, selection)
     try:
+        with connection.cursor() as cursor:
+            _selection_copy(cursor, connection, selection)
         selected = CatalogModel.objects.filter(
             pk__in=RawSQL(f"SELECT sha256 FROM {_SELECTION_TABLE}", [])
         )
@@ -201,10 +188,31 @@ def models_bulk_edit(*, selection: QuerySet[CatalogModel], changes: BulkChanges)
     return BulkResult(matched=matched, changed=changed)
 
 
-def _selection_copy(cursor, connection, selection: QuerySet[CatalogModel]) -> None:
-    sql, params = selection.order_by().values("pk").query.sql_with_params()
+def _selection_copy(cursor, connection, selection: QuerySet[CatalogModel] | list[str]) -> None:
+    """Copy the selection's sha256s into the temporary table, in one statement."""
     cursor.execute(f"DROP TABLE IF EXISTS {_SELECTION_TABLE}")
     cursor.execute(f"CREATE TEMPORARY TABLE {_SELECTION_TABLE} (sha256 varchar(64) PRIMARY KEY)")
+    if isinstance(selection, list):
+        # The whole list as one parameter (SQLite caps the number of parameters).
+        if connection.vendor == "postgresql":
+            source, param = "SELECT DISTINCT unnest(%s::varchar[])", selection
+        else:
+            source, param = "SELECT DISTINCT value FROM json_each(%s)", json.dumps(selection)
+        cursor.execute(f"INSERT INTO {_SELECTION_TABLE} (sha256) {source}", [param])
+        cursor.execute(
+            f"SELECT sha256 FROM {_SELECTION_TABLE} WHERE sha256 NOT IN "
+            f"(SELECT sha256 FROM {CatalogModel._meta.db_table}) ORDER BY sha256 LIMIT 11"
+        )
+        unknown = [sha for (sha,) in cursor.fetchall()]
+        if unknown:
+            listed = ", ".join(unknown[:10]) + (" and more" if len(unknown) > 10 else "")
+            raise InvalidInput(
+                f"Unknown sha256: {listed}.",
+                code="unknown_model",
+                fields={"sha256": [f"No catalog model has sha256 {sha}." for sha in unknown[:10]]},
+            )
+        return
+    sql, params = selection.order_by().values("pk").query.sql_with_params()
     # DISTINCT: a queryset that joins (an admin filter on tags) may repeat a model.
     cursor.execute(
         f"INSERT INTO {_SELECTION_TABLE} (sha256) SELECT DISTINCT * FROM ({sql}) s", params
@@ -272,11 +280,12 @@ def _apply(connection, selected: QuerySet[CatalogModel], changes: BulkChanges) -
         if added:
             marks = ", ".join(["%s"] * len(added))
             tags = quote(Tag._meta.db_table)
+            # The link table's unique (model, tag) index skips links already
+            # there; its WHERE also keeps SQLite from reading ON as a join.
             cursor.execute(
                 f"INSERT INTO {links} ({owner}, {tag_column}) "
                 f"SELECT s.sha256, t.id FROM {_SELECTION_TABLE} s CROSS JOIN {tags} t "
-                f"WHERE t.id IN ({marks}) AND NOT EXISTS (SELECT 1 FROM {links} l "
-                f"WHERE l.{owner} = s.sha256 AND l.{tag_column} = t.id)",
+                f"WHERE t.id IN ({marks}) ON CONFLICT DO NOTHING",
                 added,
             )
     if changes.set_fields:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -10,9 +11,9 @@ from rest_framework import serializers
 from catalog.bulk import MAX_SHA256, filter_keys
 from catalog.models import MAX_RATING
 from catalog.serializers import StrictBooleanField, StrictCharField, StrictIntegerField
-from config.api import Sha256Field
 
 MAX_TAG_REFS = 1000
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 @extend_schema_field(
@@ -41,6 +42,40 @@ class TagRefOrNameField(serializers.Field):
         return value
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+        "maxItems": MAX_SHA256,
+    }
+)
+class Sha256ListField(serializers.Field):
+    """A list of sha256 (any case, returned lowercase), checked in one pass.
+
+    Not a ListField of Sha256Field: running a field's validators per item
+    took a second and a half for 10,000 items.
+    """
+
+    default_error_messages = {
+        "not_a_list": "Must be a list of sha256.",
+        "too_long": f"At most {MAX_SHA256:,} sha256 per request.",
+        "invalid": "Item {index} is not 64 hexadecimal characters.",
+    }
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if not isinstance(data, list):
+            self.fail("not_a_list")
+        if len(data) > MAX_SHA256:
+            self.fail("too_long")
+        for index, item in enumerate(data):
+            if not isinstance(item, str) or not _SHA256.fullmatch(item):
+                self.fail("invalid", index=index)
+        return [item.lower() for item in data]
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 def tag_refs(**kwargs: Any) -> serializers.ListField:
     return serializers.ListField(child=TagRefOrNameField(), max_length=MAX_TAG_REFS, **kwargs)
 
@@ -64,9 +99,7 @@ class BulkSetSerializer(StrictKeysSerializer):
 
 
 class ModelBulkSerializer(StrictKeysSerializer):
-    sha256 = serializers.ListField(
-        child=Sha256Field(),
-        max_length=MAX_SHA256,
+    sha256 = Sha256ListField(
         required=False,
         help_text=f"The models to change (at most {MAX_SHA256:,}); or give `filter`.",
     )

@@ -40,7 +40,7 @@ _DB_FIELDS = tuple(column for column in COLUMNS if column != "tags")
 BATCH = 1000
 # Spreadsheet programs run a cell that starts with one of these as a formula
 # (CSV injection); such text cells get a leading apostrophe in CSV.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 def export_records(queryset: QuerySet[CatalogModel]) -> Iterator[dict[str, Any]]:
@@ -75,7 +75,24 @@ def csv_chunks(records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
     for count, record in enumerate(records, 1):
-        writer.writerow([_csv_cell(column, record[column]) for column in COLUMNS])
+        writer.writerow(
+            [
+                record["sha256"],
+                _defused(record["name"]),
+                _defused(record["type"]),
+                _defused(record["path"]),
+                record["size_bytes"],
+                _defused(record["base_model"]),
+                _defused(record["architecture"]),
+                _defused(record["kind"]),
+                record["autov2"],
+                _defused(", ".join(record["tags"])),
+                "true" if record["favorite"] else "false",
+                record["rating"],
+                "true" if record["nsfw"] else "false",
+                _defused(record["description"]),
+            ]
+        )
         if count % 500 == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)
@@ -83,14 +100,8 @@ def csv_chunks(records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     yield buffer.getvalue().encode()
 
 
-def _csv_cell(column: str, value: Any) -> Any:
-    if column == "tags":
-        value = ", ".join(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+def _defused(text: str) -> str:
+    return "'" + text if text and text[0] in _FORMULA_STARTS else text
 
 
 def jsonl_chunks(records: Iterable[dict[str, Any]]) -> Iterator[bytes]:

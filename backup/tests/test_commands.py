@@ -279,3 +279,23 @@ def test_export_outside_a_transaction_reads_a_snapshot_and_leaves_autocommit_on(
     assert connection.get_autocommit()
     CatalogModel.objects.create(sha256=B, name="after")  # writers are not blocked
     assert CatalogModel.objects.count() == 2
+
+
+def test_an_image_whose_uid_the_target_has_gets_a_new_uid_and_its_own_files(
+    api, library, make_model, tmp_path
+):
+    archive = tmp_path / "catalog.zip"
+    b_image = SampleImage.objects.get(model_id=B)
+    high = b"".join(api.get(f"/api/images/{B}_0.webp?quality=high").streaming_content)
+    call_command("export_catalog", str(archive), verbosity=0)
+    uid = b_image.uid
+    CatalogModel.objects.filter(pk=B).delete()
+    other = make_model("d" * 64)
+    SampleImage.objects.create(model=other, seq=0, uid=uid, original=b_image.original.name)
+
+    call_command("import_catalog", str(archive), verbosity=0)
+
+    restored = SampleImage.objects.get(model_id=B)
+    assert restored.uid != uid
+    assert restored.original.name != b_image.original.name
+    assert b"".join(api.get(f"/api/images/{B}_0.webp?quality=high").streaming_content) == high
