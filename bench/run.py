@@ -32,6 +32,7 @@ BENCHMARKS = {
     "hashing": "bench.hashing",
     "hashing_bulk": "bench.hashing_bulk",
     "scan": "bench.scan",
+    "fileinfo": "bench.fileinfo",
     "list": "bench.listing",
     "legacy_import": "bench.legacy",
     "promotion": "bench.promotion",

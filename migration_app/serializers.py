@@ -208,4 +208,7 @@ class ScanResponseSerializer(serializers.Serializer):
         help_text="New files holding a missing catalog model's bytes, made its locations."
     )
     skipped = serializers.IntegerField()
+    file_info_refreshed = serializers.IntegerField(
+        help_text="Pending files whose size or mtime changed: their header was read again."
+    )
     pending_ids = serializers.ListField(child=serializers.IntegerField())

@@ -157,7 +157,12 @@ def embedded_thumbnail(path: str) -> str:
     try:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
-            header = st_reader.read_header(handle, size)
+            head = handle.read(8)
+            raw = handle.read(st_reader.header_length(head, size))
+            # Most files have none: a substring search spares parsing the JSON.
+            if b'"modelspec.thumbnail"' not in raw:
+                return ""
+            header = st_reader.parse_header(raw)
     except (OSError, HeaderError):
         return ""
     return modelspec.thumbnail_of(header.metadata)

@@ -9,6 +9,7 @@ import pytest
 
 from catalog.fileinfo import detect
 from catalog.fileinfo.record import file_record_of
+from catalog.fileinfo.rule import required_literals
 from catalog.tests import model_files as mf
 
 SD1_LORA = mf.sd1_lora_modules() + mf.te_lora_modules("lora_te")
@@ -318,4 +319,13 @@ def test_every_rule_names_its_source_and_a_known_result():
     ],
 )
 def test_required_literals_are_in_every_match(pattern, literals):
-    assert detect.required_literals(pattern) == literals
+    assert required_literals(pattern) == literals
+
+
+def test_the_documentation_prints_the_tables_the_code_holds():
+    from pathlib import Path
+
+    from catalog.fileinfo.rules import rules_markdown
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "file-intelligence.md"
+    assert rules_markdown() in doc.read_text(encoding="utf-8")

@@ -29,6 +29,11 @@ from config.api import Conflict, InvalidInput, NotConfigured
 from config.progress import NULL_PROGRESS, Progress
 from migration_app.models import PendingModel
 from migration_app.selectors import BATCH, known_paths
+from migration_app.services.file_info import (
+    file_records_read,
+    pending_changed,
+    pending_file_info_update,
+)
 from migration_app.services.relink import found_files_relink
 
 logger = logging.getLogger(__name__)
@@ -59,6 +64,8 @@ class ScanResult:
     # New files holding a missing model's bytes, made its locations (no pending row).
     relinked: int = 0
     skipped: int = 0
+    # Pending files whose size or mtime changed: their header was read again.
+    file_info_refreshed: int = 0
     pending_ids: list[int] = field(default_factory=list)
     # Configured folders that do not exist or cannot be listed.
     missing_roots: list[str] = field(default_factory=list)
@@ -71,6 +78,7 @@ class ScanResult:
             "pending_added": self.pending_added,
             "relinked": self.relinked,
             "skipped": self.skipped,
+            "file_info_refreshed": self.file_info_refreshed,
             "pending_ids": self.pending_ids,
         }
 
@@ -221,26 +229,40 @@ def folder_scan(*, model_type: str | None = None, progress: Progress = NULL_PROG
         found.append(found_file)
         progress.advance()
     result.scanned = len(found)
-    return found_files_stage(found=found, result=result)
+    return found_files_stage(found=found, result=result, progress=progress)
 
 
-def found_files_stage(*, found: list[FoundFile], result: ScanResult | None = None) -> ScanResult:
+def found_files_stage(
+    *,
+    found: list[FoundFile],
+    result: ScanResult | None = None,
+    progress: Progress = NULL_PROGRESS,
+) -> ScanResult:
     """Stage the files among ``found`` that are neither a catalog location nor pending.
 
     New files holding the bytes of a model with a missing location first
     become its locations (the relink, docs/library-health.md); the others
     become pending models in one transaction. The scan and the folder watcher
     both stage through here. Raises Conflict when another scan inserted the
-    same files at the same moment.
+    same files at the same moment. New files, and pending files whose size or
+    mtime changed, have their header read (``file``, docs/file-intelligence.md)
+    before the transaction; ``progress`` counts them.
     """
     if result is None:
         result = ScanResult(scanned=len(found))
     result.relinked = len(found_files_relink(found))
+    # Headers are read outside the transaction: reading thousands of files must
+    # not hold the database's write lock. A file another scan stages meanwhile
+    # makes the insert fail on the unique path (Conflict below).
+    known = known_paths(found_file.path for found_file in found)
+    new = [found_file for found_file in found if found_file.path not in known]
+    stats = {item.path: (item.size_bytes, item.mtime_ns) for item in found if item.path in known}
+    changed = pending_changed(stats)
+    records = file_records_read([item.path for item in new] + list(changed), progress=progress)
     try:
         with transaction.atomic():
-            known = known_paths(found_file.path for found_file in found)
-            new = [found_file for found_file in found if found_file.path not in known]
-            created = _pending_insert(new)
+            created = _pending_insert(new, records)
+            result.file_info_refreshed = pending_file_info_update(changed, stats, records)
     except IntegrityError:
         raise Conflict(
             "Another scan staged some of these files at the same moment; scan again.",
@@ -253,10 +275,21 @@ def found_files_stage(*, found: list[FoundFile], result: ScanResult | None = Non
 
 
 # The columns a scan sets per file; every other column gets its model default.
-_SCANNED_COLUMNS = ("path", "name", "type", "size_bytes", "created_at")
+_SCANNED_COLUMNS = (
+    "path",
+    "name",
+    "type",
+    "size_bytes",
+    "created_at",
+    "file_info",
+    "mtime_ns",
+    "architecture",
+    "base_model",
+    "kind",
+)
 
 
-def _pending_insert(found: list[FoundFile]) -> list[int]:
+def _pending_insert(found: list[FoundFile], records: dict[str, dict]) -> list[int]:
     """Insert a pending model per file, a batch per INSERT ... RETURNING; the new ids.
 
     Not bulk_create: preparing 100,000 model instances field by field took
@@ -265,16 +298,30 @@ def _pending_insert(found: list[FoundFile]) -> list[int]:
     column (unnest): its client-side parameter binding made a multi-row
     VALUES of 100,000 rows take 16 s instead of 3 s.
     """
-    rows = [
-        (item.path, os.path.basename(item.path), item.type, item.size_bytes, item.mtime_ns // 10**6)
-        for item in found
-    ]
     fields = [field for field in PendingModel._meta.concrete_fields if not field.primary_key]
     template = PendingModel()
     defaults = {
         field.attname: field.get_db_prep_save(field.pre_save(template, add=True), connection)
         for field in fields
     }
+    info_field = PendingModel._meta.get_field("file_info")
+    rows = []
+    for item in found:
+        record = records[item.path]  # the header's ``file`` record
+        rows.append(
+            (
+                item.path,
+                os.path.basename(item.path),
+                item.type,
+                item.size_bytes,
+                item.mtime_ns // 10**6,
+                info_field.get_db_prep_save(record, connection),
+                item.mtime_ns,
+                record["architecture"][:32],
+                record["base_model"][:64],
+                record["kind"][:32],
+            )
+        )
     quote = connection.ops.quote_name
     head = (
         f"INSERT INTO {quote(PendingModel._meta.db_table)} "
@@ -306,7 +353,7 @@ def _values_source(fields: list, defaults: dict, rows: list[tuple]) -> tuple[str
 
 
 def _unnest_source(fields: list, defaults: dict, rows: list[tuple]) -> tuple[str, list]:
-    """SELECT ... FROM unnest(one array per scanned column): five parameters per batch."""
+    """SELECT ... FROM unnest(one array per scanned column): one parameter per column."""
     by_name = {field.attname: field for field in fields}
     arrays = [f"%s::{by_name[name].db_type(connection)}[]" for name in _SCANNED_COLUMNS]
     select = [

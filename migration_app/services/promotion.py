@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from catalog.file_info import catalog_file_info_fill
 from catalog.hashing import FileStat
 from catalog.locations import location_add
 from catalog.models import CatalogModel
@@ -17,6 +18,11 @@ from config.checkpoints import checkpoint
 from config.progress import NULL_PROGRESS, Progress
 from imaging.services import files_removed_on_rollback, sample_image_add
 from migration_app.models import PendingModel
+from migration_app.services.file_info import (
+    embedded_thumbnail_add,
+    promoted_name,
+    promotion_file_values,
+)
 from migration_app.services.pending import pending_image_content
 from migration_app.services.promotion_reads import FileRead, ReadAhead, pending_read_now
 from migration_app.services.records import catalog_fields_apply, catalog_tags_add, record_values
@@ -146,8 +152,12 @@ def pending_model_promote(
     try:
         if read.error is not None:
             raise read.error
-        stat = read.stat
-        sha256 = read.digest.sha256
+        stat, digest = read.stat, read.digest
+        sha256 = digest.sha256
+        # The header too (read again only if the file changed since the scan).
+        file_values = promotion_file_values(
+            pending, stat, sha256=sha256, tensor_sha256=digest.tensor_sha256
+        )
     except FileNotFoundError:
         return _failed(
             pending_id,
@@ -161,7 +171,7 @@ def pending_model_promote(
         return _failed(pending_id, f"{pending.path} could not be read ({exc.strerror or exc}).")
     try:
         with files_removed_on_rollback(), transaction.atomic():
-            return _resolve(pending_id, sha256, stat, strategy)
+            return _resolve(pending_id, sha256, stat, strategy, file_values)
     except IntegrityError:
         return _failed(
             pending_id,
@@ -177,17 +187,23 @@ def _failed(pending_id: int, error: str, sha256: str = "") -> PromotionOutcome:
 
 
 def _resolve(
-    pending_id: int, sha256: str, stat: FileStat, strategy: str | None
+    pending_id: int,
+    sha256: str,
+    stat: FileStat,
+    strategy: str | None,
+    file_values: dict[str, Any],
 ) -> PromotionOutcome:
     pending = PendingModel.objects.select_for_update().filter(pk=pending_id).first()
     if pending is None:
         return _failed(pending_id, f"Pending model {pending_id} was removed meanwhile.", sha256)
     existing = CatalogModel.objects.select_for_update().filter(pk=sha256).first()
     if existing is None:
-        values = record_values(pending) | {"size_bytes": stat.size_bytes}
+        values = record_values(pending) | {"size_bytes": stat.size_bytes} | file_values
+        values["name"] = promoted_name(pending, file_values["file_info"])
         model = CatalogModel.objects.create(sha256=sha256, **values)
         location_add(model=model, path=pending.path)
         _carry_over(pending, model)
+        embedded_thumbnail_add(model=model, path=stat.path)
         return PromotionOutcome(SUCCESS, pending_id, sha256)
     if strategy is None:
         return PromotionOutcome(
@@ -209,12 +225,15 @@ def _resolve(
         pending.delete()
         return PromotionOutcome(DELETED, pending_id, sha256)
     values = record_values(pending) | {"size_bytes": stat.size_bytes}
+    values["name"] = promoted_name(pending, file_values["file_info"])
     # The path is not a field to fill or override: the copy becomes a location,
     # and ``path`` stays the model's primary present location.
     values.pop("path")
     catalog_fields_apply(model=existing, values=values, override=strategy == OVERRIDE)
+    catalog_file_info_fill(model=existing, values=file_values)
     location_add(model=existing, path=pending.path)
     _carry_over(pending, existing)
+    embedded_thumbnail_add(model=existing, path=stat.path)
     return PromotionOutcome(SUCCESS, pending_id, sha256, merged=True)
 
 

@@ -132,6 +132,7 @@ def test_scan_route_answers_the_counts(api, roots):
         "pending_added": 5,
         "relinked": 0,
         "skipped": 0,
+        "file_info_refreshed": 0,
         "pending_ids": body["pending_ids"],
     }
     assert sorted(body["pending_ids"]) == sorted(PendingModel.objects.values_list("pk", flat=True))
