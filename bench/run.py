@@ -42,6 +42,7 @@ BENCHMARKS = {
     "serving": "bench.serving",
     "sizing": "bench.sizing",
     "sidecars": "bench.sidecars",
+    "library": "bench.library",
     "curation": "bench.curation",
     "backup": "bench.backup",
 }

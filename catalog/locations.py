@@ -22,6 +22,9 @@ from catalog.services import FileChanged, file_sha256_cached
 # Rows per IN (...) query: under SQLite's bound-parameter cap.
 BATCH = 500
 
+# Present locations a scan stats at most to find moved files (locations_gone_mark).
+GONE_CHECK_LIMIT = 10_000
+
 # errno values that mean "nothing is at this path" (a file, or a folder on its way).
 ABSENT_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR})
 
@@ -200,19 +203,24 @@ def location_sizes() -> set[int]:
     )
 
 
-def locations_gone_mark(*, sizes: Iterable[int]) -> int:
+def locations_gone_mark(*, sizes: Iterable[int], limit: int = GONE_CHECK_LIMIT) -> int:
     """Stat the present locations of these sizes and mark missing those not on disk;
     how many were marked.
 
     A scan calls it for the sizes of its new files, so that a file moved since
-    the last verify is relinked at once instead of staged as a duplicate.
+    the last verify is relinked at once instead of staged as a duplicate. At
+    most ``limit`` locations are looked at (thousands of files of one size are
+    possible); a verify marks the others.
     """
     wanted = sorted(set(sizes))
     gone: list[tuple[int, str]] = []
     for start in range(0, len(wanted), BATCH):
+        if limit <= 0:
+            break
         rows = ModelLocation.objects.filter(
             missing=False, size_bytes__in=wanted[start : start + BATCH]
-        ).values_list("id", "model_id", "path")
+        ).values_list("id", "model_id", "path")[:limit]
+        limit -= len(rows)
         for location_id, model_id, path in rows:
             try:
                 if path_stat(path) is None:

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from catalog.locations import signed64
 from catalog.models import CatalogModel, ModelLocation, display_name_for
 from migration_app.models import PendingModel
+from migration_app.selectors import BATCH
 
 
 def duplicates_report() -> dict[str, Any]:
@@ -21,9 +22,10 @@ def duplicates_report() -> dict[str, Any]:
     holding its bytes. Paths that are one file (hard links, symlinks: same
     device and inode) are listed with ``same_file_as`` and count as one copy;
     only groups of two copies or more are reported. ``reclaimable_bytes`` is
-    what deleting all copies but one would free. Three queries whatever the
-    size of the catalog; pending files, and locations never stat'ed yet, are
-    stat'ed for their device and inode.
+    what deleting all copies but one would free. Two queries whatever the size
+    of the catalog (a third when a model's only copies are pending files);
+    pending files, and locations never stat'ed yet, are stat'ed for their
+    device and inode.
     """
     present = ModelLocation.objects.filter(missing=False)
     several = (
@@ -36,24 +38,35 @@ def duplicates_report() -> dict[str, Any]:
     catalog_pending = PendingModel.objects.exclude(sha256="").filter(
         Exists(CatalogModel.objects.filter(pk=OuterRef("sha256")))
     )
-    candidates = Q(pk__in=several) | Q(pk__in=catalog_pending.values("sha256"))
-    models = {
-        sha256: (name or display_name_for(path), size_bytes)
-        for sha256, name, path, size_bytes in CatalogModel.objects.filter(candidates)
-        .order_by()
-        .values_list("sha256", "name", "path", "size_bytes")
-    }
+    models: dict[str, tuple[str, int]] = {}
     paths: dict[str, list[tuple[str, tuple | None]]] = defaultdict(list)
-    located = present.filter(
-        Q(model_id__in=several) | Q(model_id__in=catalog_pending.values("sha256"))
-    ).order_by("model_id", "id")
-    for model_id, path, device, inode in located.values_list("model_id", "path", "device", "inode"):
+    # The locations with their model's name and size, joined: one query.
+    located = (
+        present.filter(Q(model_id__in=several) | Q(model_id__in=catalog_pending.values("sha256")))
+        .order_by("model_id", "id")
+        .values_list(
+            "model_id", "path", "device", "inode", "model__name", "model__path", "model__size_bytes"
+        )
+    )
+    for model_id, path, device, inode, name, model_path, size_bytes in located.iterator(
+        chunk_size=5000
+    ):
+        if model_id not in models:
+            models[model_id] = (name or display_name_for(model_path), size_bytes)
         key = (device, inode) if device is not None and inode is not None else _file_key(path)
         paths[model_id].append((path, key))
     for sha256, path in catalog_pending.order_by("id").values_list("sha256", "path"):
         key = _file_key(path)
         if key is not None:  # a pending file that is not on disk wastes nothing
             paths[sha256].append((path, key))
+    unknown = [
+        sha256 for sha256, listed in paths.items() if sha256 not in models and len(listed) > 1
+    ]
+    if unknown:  # copies that are all pending: their model has no present location
+        for sha256, name, model_path, size_bytes in CatalogModel.objects.filter(
+            pk__in=catalog_pending.filter(sha256__in=unknown[:BATCH]).values("sha256")
+        ).values_list("sha256", "name", "path", "size_bytes"):
+            models[sha256] = (name or display_name_for(model_path), size_bytes)
     groups = [
         group
         for sha256, listed in paths.items()

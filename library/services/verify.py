@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import connection, transaction
+from django.db.models import Count
 
 from catalog.locations import (
     ABSENT_ERRNOS,
@@ -22,7 +22,6 @@ from catalog.locations import (
     models_missing_mark_unlocated,
     models_presence_refresh,
     now_ms,
-    signed64,
     stat_values,
 )
 from catalog.models import CatalogModel, ModelLocation
@@ -38,17 +37,9 @@ STAT_BATCH = 2000
 # Failures listed in a report (all are counted).
 FAILURES_LISTED = 100
 
-_LOCATION_COLUMNS = (
-    "id",
-    "model_id",
-    "path",
-    "size_bytes",
-    "mtime_ns",
-    "device",
-    "inode",
-    "missing",
-    "missing_since",
-)
+# What a batch reads of each location: enough to tell an unchanged file.
+_LOCATION_COLUMNS = ("id", "path", "size_bytes", "mtime_ns", "missing")
+_STAT_FIELDS = ["size_bytes", "mtime_ns", "device", "inode", "missing", "missing_since"]
 
 
 @dataclass
@@ -113,26 +104,33 @@ def catalog_paths_adopt() -> int:
     missing the models left without any; the number of locations made.
 
     Models written before locations existed, or by a writer that did not record
-    one, are then verified like the others.
+    one, are then verified like the others. Two counts when every model has a
+    location (the usual case); the anti-join only otherwise.
     """
-    unlocated = (
-        CatalogModel.objects.exclude(path="")
-        .exclude(Exists(ModelLocation.objects.filter(model=OuterRef("pk"))))
-        .exclude(Exists(ModelLocation.objects.filter(path=OuterRef("path"))))
-        .values_list("pk", "path", "size_bytes")
+    located = ModelLocation.objects.aggregate(n=Count("model_id", distinct=True))["n"]
+    if located >= CatalogModel.objects.count():
+        return 0
+    unlocated = CatalogModel.objects.filter(locations__isnull=True).values_list(
+        "pk", "path", "size_bytes", "missing"
     )
     made = 0
     seen: set[str] = set()
     batch: list[ModelLocation] = []
-    for sha256, path, size_bytes in unlocated.iterator(chunk_size=STAT_BATCH):
-        if path not in seen:
+    nowhere: list[str] = []
+    for sha256, path, size_bytes, missing in unlocated.iterator(chunk_size=STAT_BATCH):
+        if not path:
+            if not missing:
+                nowhere.append(sha256)
+        elif path not in seen:
             seen.add(path)
             batch.append(ModelLocation(model_id=sha256, path=path, size_bytes=size_bytes))
         if len(batch) >= STAT_BATCH:
+            # A path another model holds as a location is left to it (ignore_conflicts).
             made += len(ModelLocation.objects.bulk_create(batch, ignore_conflicts=True))
             batch = []
     made += len(ModelLocation.objects.bulk_create(batch, ignore_conflicts=True))
-    models_missing_mark_unlocated()
+    if nowhere or made:
+        models_missing_mark_unlocated()
     return made
 
 
@@ -152,82 +150,113 @@ def locations_verify(
     report = report or VerifyReport()
     queryset = ModelLocation.objects.all()
     if under is not None:
-        prefix = under.rstrip(os.sep) + os.sep
-        queryset = queryset.filter(path__startswith=prefix)
-    wanted = None if paths is None else sorted(set(paths))
-    if wanted is not None:
+        queryset = queryset.filter(path__startswith=under.rstrip(os.sep) + os.sep)
+    if paths is not None:
+        wanted = sorted(set(paths))
         for start in range(0, len(wanted), STAT_BATCH // 4):
             chunk = queryset.filter(path__in=wanted[start : start + STAT_BATCH // 4])
-            _location_rows_verify(list(chunk.values_list(*_LOCATION_COLUMNS)), report, progress)
+            _batch_verify(_rows(chunk), report, progress)
         return report
+    # By primary key, without filtering on ``missing``: SQLite would then pick
+    # the (missing, size) index and sort every batch.
     last = 0
-    while True:
-        rows = list(
-            queryset.filter(id__gt=last).order_by("id").values_list(*_LOCATION_COLUMNS)[:STAT_BATCH]
-        )
-        if not rows:
-            return report
+    while rows := _rows(queryset.filter(id__gt=last).order_by("id")[:STAT_BATCH]):
         last = rows[-1][0]
-        _location_rows_verify(rows, report, progress)
+        _batch_verify(rows, report, progress)
+    return report
 
 
-def _location_rows_verify(rows: list[tuple], report: VerifyReport, progress: Progress) -> None:
-    """One batch: stat each file; one transaction for the quiet updates; then
-    each file that needs re-hashing, each in its own transaction."""
+def _rows(queryset) -> list[tuple]:
+    """(id, path, size_bytes, mtime_ns) of a batch, as the database returns them.
+
+    Only what an unchanged file needs, without ``values_list``'s per-value
+    converters: at 100,000 locations the model ids and those converters cost
+    as much as the stat calls themselves. The rest is read for changed rows.
+    """
+    sql, params = queryset.values_list(*_LOCATION_COLUMNS).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _batch_verify(rows: list[tuple], report: VerifyReport, progress: Progress) -> None:
+    """One batch: stat each file; one transaction for what merely went missing or
+    came back; then each file that needs re-hashing, each in its own transaction."""
     gone: list[int] = []
-    found_again: list[ModelLocation] = []
+    back: list[ModelLocation] = []
     recheck: list[tuple[tuple, os.stat_result]] = []
-    affected: set[str] = set()  # models whose presence may change
+    stat = os.stat
+    unchanged = 0
     for row in rows:
-        _, model_id, path, size, mtime_ns, device, inode, missing, _ = row
+        location_id, path, size, mtime_ns, was_missing = row
         try:
-            info = os.stat(path)
+            info = stat(path)
         except OSError as exc:
             if exc.errno not in ABSENT_ERRNOS:
                 report.fail(path, f"could not be looked at ({exc.strerror or exc})")
-                continue
-            report.checked += 1
-            report.missing += 1
-            if not missing:
-                gone.append(row[0])
-                affected.add(model_id)
+            elif was_missing:
+                report.checked += 1
+                report.missing += 1
+            else:
+                gone.append(location_id)
             continue
-        if mtime_ns == 0 or (info.st_size, info.st_mtime_ns) != (size, mtime_ns):
+        if info.st_mtime_ns != mtime_ns or info.st_size != size or not mtime_ns:
             recheck.append((row, info))  # changed, or never seen: its bytes are checked
-            continue
-        report.checked += 1
-        if missing:
-            report.restored += 1
-            affected.add(model_id)
+        elif was_missing:
+            back.append(ModelLocation(id=location_id, **stat_values(info)))
         else:
-            report.unchanged += 1
-        if missing or (device, inode) != (signed64(info.st_dev), signed64(info.st_ino)):
-            found_again.append(ModelLocation(id=row[0], **stat_values(info)))
-    if gone or found_again:
+            unchanged += 1
+    report.checked += unchanged + len(gone) + len(back)
+    report.unchanged += unchanged
+    report.missing += len(gone)
+    report.restored += len(back)
+    if gone or back:
         with transaction.atomic():
-            now = now_ms()
             ModelLocation.objects.filter(id__in=gone, missing=False).update(
-                missing=True, missing_since=now
+                missing=True, missing_since=now_ms()
             )
-            ModelLocation.objects.bulk_update(
-                found_again,
-                ["size_bytes", "mtime_ns", "device", "inode", "missing", "missing_since"],
-                batch_size=500,
-            )
-            models_presence_refresh(affected)
+            ModelLocation.objects.bulk_update(back, _STAT_FIELDS, batch_size=500)
+            ids = gone + [location.id for location in back]
+            models_presence_refresh(_model_ids(ids).values())
     progress.advance(len(rows) - len(recheck))
-    for row, info in recheck:
-        _location_recheck(row, info, report)
+    owners = _model_ids([row[0] for row, _ in recheck]) if recheck else {}
+    for (location_id, path, _, mtime_ns, was_missing), info in recheck:
+        if location_id in owners:
+            _location_recheck(
+                location_id, owners[location_id], path, mtime_ns, bool(was_missing), info, report
+            )
         progress.advance()
 
 
-def _location_recheck(row: tuple, info: os.stat_result, report: VerifyReport) -> None:
+def _model_ids(location_ids: list[int]) -> dict[int, str]:
+    """location id -> model sha256, for the few rows of a batch that changed."""
+    found: dict[int, str] = {}
+    for start in range(0, len(location_ids), 500):
+        chunk = location_ids[start : start + 500]
+        found.update(ModelLocation.objects.filter(id__in=chunk).values_list("id", "model_id"))
+    return found
+
+
+def _location_recheck(
+    location_id: int,
+    model_id: str,
+    path: str,
+    mtime_ns: int,
+    was_missing: bool,
+    info: os.stat_result,
+    report: VerifyReport,
+) -> None:
     """Re-hash one changed (or never seen) location and act on what its bytes are."""
-    location_id, model_id, path, _, mtime_ns, _, _, was_missing, _ = row
     try:
         digest = file_sha256_cached(path=path)
     except FileNotFoundError:
-        _location_rows_verify_gone(row, report)
+        report.checked += 1
+        report.missing += 1
+        with transaction.atomic():
+            ModelLocation.objects.filter(id=location_id, missing=False).update(
+                missing=True, missing_since=now_ms()
+            )
+            models_presence_refresh([model_id])
         return
     except FileChanged:
         report.fail(path, "changed while it was read (still being written?); verify again")
@@ -258,16 +287,6 @@ def _location_recheck(row: tuple, info: os.stat_result, report: VerifyReport) ->
         report.checked -= 1
         report.changed -= 1
         report.fail(path, "a scan staged it at the same moment; verify again")
-
-
-def _location_rows_verify_gone(row: tuple, report: VerifyReport) -> None:
-    report.checked += 1
-    report.missing += 1
-    with transaction.atomic():
-        ModelLocation.objects.filter(id=row[0], missing=False).update(
-            missing=True, missing_since=now_ms()
-        )
-        models_presence_refresh([row[1]])
 
 
 def _location_reassign(
