@@ -461,3 +461,14 @@ def test_scan_already_drops_a_sidecar_whose_autov1_is_not_the_files(api, library
     assert record["warnings"] == [
         "plain.civitai.info: describes other bytes (its AutoV1 hash is not this file's); ignored"
     ]
+
+
+def test_a_pending_file_that_changed_gets_its_sidecars_read_again(api, library):
+    scan(api)
+    assert PendingModel.objects.get(path=str(library.plain)).file_info.get("sidecars") is None
+    (library.folder / "plain.txt").write_text("Described later.")
+    write_safetensors(library.plain, seed=99)  # new bytes, new mtime
+    body = scan(api)
+    assert body["sidecars"] == 0  # counts new files only
+    record = PendingModel.objects.get(path=str(library.plain)).file_info["sidecars"]
+    assert record["description"] == "Described later."
