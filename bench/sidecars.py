@@ -38,7 +38,7 @@ def main() -> None:
         build(without_root, folders=folders, files_per_folder=per_folder)
         sidecar_files = _add_sidecars(with_root, every=2)
         _scan_rows(with_root, without_root, count, sidecar_files, args.repeat, label, kind)
-    _import_rows(base / "catalog", 500 if args.quick else 5_000)
+    _import_rows(base / "catalog", 500 if args.quick else 10_000)
 
 
 def _lora_tree(root: Path, *, folders: int, files_per_folder: int) -> int:

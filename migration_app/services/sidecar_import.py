@@ -24,7 +24,7 @@ from catalog.fileinfo.sidecars import (
 from catalog.models import CatalogModel, ModelLocation
 from config.progress import NULL_PROGRESS, Progress
 from imaging.services import files_removed_on_rollback
-from migration_app.services.sidecars import model_hashes, sidecars_apply
+from migration_app.services.sidecars import model_hashes, sidecars_apply, sidecars_plan
 
 # Catalog models read per query.
 BATCH = 500
@@ -147,16 +147,22 @@ def _import_one(model: CatalogModel, report: SidecarImport, folders: _Folders) -
     sidecars = sidecars_merge(
         readings, previews=previews, hashes=model_hashes(model, model.file_info, cached=False)
     )
+    options = {
+        "sidecars": sidecars,
+        "bare_names": {os.path.basename(path) for path in paths},
+        "new_model": False,
+        "images_count": model.images_total,
+        "has_tags": model.has_tags,
+    }
+    # Most models of a second run have nothing to fill: found without a lock,
+    # a transaction or a query.
+    if not sidecars_plan(model=model, **options):
+        other = not sidecars.sources and any("other bytes" in w for w in sidecars.warnings)
+        report.skipped[OTHER_BYTES if other else NOTHING_TO_FILL] += 1
+        return
     with files_removed_on_rollback(), transaction.atomic():
         locked = CatalogModel.objects.select_for_update().get(pk=model.pk)
-        applied = sidecars_apply(
-            model=locked,
-            sidecars=sidecars,
-            bare_names={os.path.basename(path) for path in paths},
-            new_model=False,
-            images_count=model.images_total,
-            has_tags=model.has_tags,
-        )
+        applied = sidecars_apply(model=locked, **options)
     if applied.fields or applied.images_added:
         report.applied += 1
         report.fields_filled += len(applied.fields)

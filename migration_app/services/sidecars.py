@@ -75,7 +75,21 @@ class SidecarsApplied:
     images_added: int = 0
     # Sidecars were found but each one described other bytes.
     all_other_bytes: bool = False
-    had_sidecars: bool = False
+
+
+@dataclass
+class SidecarsPlan:
+    """What ``sidecars_apply`` would change, worked out without writing anything."""
+
+    values: dict[str, Any] = field(default_factory=dict)  # catalog columns to set
+    file_info: dict[str, Any] | None = None  # the new record, when it changes
+    tags: list[str] = field(default_factory=list)  # tag names to add
+    add_previews: bool = False
+    changed: list[str] = field(default_factory=list)  # the fields filled, in order
+    done: set[str] = field(default_factory=set)  # fields filled before
+
+    def __bool__(self) -> bool:
+        return bool(self.values or self.file_info is not None or self.tags or self.add_previews)
 
 
 def model_hashes(
@@ -101,6 +115,81 @@ def model_hashes(
     return hashes
 
 
+def sidecars_plan(
+    *,
+    model: CatalogModel,
+    sidecars: Sidecars,
+    bare_names: Iterable[str],
+    new_model: bool,
+    images_count: int,
+    has_tags: bool,
+) -> SidecarsPlan:
+    """What applying ``sidecars`` to ``model`` would change (see ``sidecars_apply``).
+
+    Reads nothing from the database: the caller passes the model's image
+    count and whether it has tags. An empty plan means a backfill can leave
+    the model alone without taking a lock.
+    """
+    facts = sidecars.facts
+    info = dict(model.file_info or {})
+    before = info.get("sidecars") if isinstance(info.get("sidecars"), dict) else {}
+    plan = SidecarsPlan(done=set(before.get("applied", [])))
+    done = plan.done
+
+    def fill(name: str, value: Any) -> None:
+        plan.values[name] = value
+        plan.changed.append(name)
+
+    name = facts.get("name")
+    bare = not model.name or model.name in set(bare_names)
+    if name and name != model.name and bare and "name" not in done:
+        fill("name", name[:512])
+    if facts.get("description") and not model.description and "description" not in done:
+        fill("description", facts["description"])
+    url = (facts.get("civitai") or {}).get("url")
+    if url and not model.community_links and "community_links" not in done:
+        fill("community_links", url)
+    for flag in ("nsfw", "favorite"):
+        if facts.get(flag) is True and not getattr(model, flag) and flag not in done:
+            fill(flag, True)
+    label = facts.get("base_model")
+    if (
+        label
+        and not _header_base_model(info)
+        and model.base_model != label
+        and "base_model" not in done
+    ):
+        fill("base_model", label[:64])
+        info["base_model"] = label[:64]
+    header_words = info.get("trigger_words") if isinstance(info.get("trigger_words"), list) else []
+    merged_words = unique_words([*header_words, *facts.get("trigger_words", [])])
+    if merged_words != header_words:
+        info["trigger_words"] = merged_words
+        plan.changed.append("trigger_words")
+    # A tag name tags_add would refuse as too long is left out, not an error.
+    tags = [
+        tag for tag in facts.get("tags", []) if len(" ".join(tag.split())) <= TAG_NAME_MAX_LENGTH
+    ]
+    if tags and "tags" not in done and (new_model or not has_tags):
+        plan.tags = tags
+    plan.add_previews = images_count == 0 and bool(sidecars.previews or sidecars.thumbnails)
+
+    record = sidecars.as_dict()
+    if record:
+        filled = done | set(plan.changed) | ({"tags"} if plan.tags else set())
+        if filled:
+            record["applied"] = sorted(filled)
+        info["sidecars"] = record
+    elif done:
+        # The sidecars are gone: remember what was taken from them all the same.
+        info["sidecars"] = {"sources": [], "warnings": [], "applied": sorted(done)}
+    else:
+        info.pop("sidecars", None)
+    if info != (model.file_info or {}):
+        plan.file_info = info
+    return plan
+
+
 def sidecars_apply(
     *,
     model: CatalogModel,
@@ -109,6 +198,7 @@ def sidecars_apply(
     new_model: bool,
     images_count: int | None = None,
     has_tags: bool | None = None,
+    plan: SidecarsPlan | None = None,
 ) -> SidecarsApplied:
     """Apply merged sidecars to ``model`` inside the caller's transaction.
 
@@ -124,85 +214,43 @@ def sidecars_apply(
     bad one is skipped with a warning). ``file.sidecars`` is stored.
     Idempotent: a second call changes nothing.
     """
-    applied = SidecarsApplied(had_sidecars=bool(sidecars.sources or sidecars.previews))
-    applied.all_other_bytes = not sidecars.sources and any(
-        "describes other bytes" in warning for warning in sidecars.warnings
+    if plan is None:
+        plan = sidecars_plan(
+            model=model,
+            sidecars=sidecars,
+            bare_names=bare_names,
+            new_model=new_model,
+            images_count=model.images.count() if images_count is None else images_count,
+            has_tags=model.tags.exists() if has_tags is None else has_tags,
+        )
+    applied = SidecarsApplied(
+        all_other_bytes=not sidecars.sources
+        and any("describes other bytes" in warning for warning in sidecars.warnings)
     )
-    facts = sidecars.facts
-    info = dict(model.file_info or {})
-    before = info.get("sidecars") if isinstance(info.get("sidecars"), dict) else {}
-    done = set(before.get("applied", []))
-    changed: list[str] = []
-
-    name = facts.get("name")
-    bare = not model.name or model.name in set(bare_names)
-    if name and name != model.name and bare and "name" not in done:
-        model.name = name[:512]
-        changed.append("name")
-    if facts.get("description") and not model.description and "description" not in done:
-        model.description = facts["description"]
-        changed.append("description")
-    url = (facts.get("civitai") or {}).get("url")
-    if url and not model.community_links and "community_links" not in done:
-        model.community_links = url
-        changed.append("community_links")
-    for flag in ("nsfw", "favorite"):
-        if facts.get(flag) is True and not getattr(model, flag) and flag not in done:
-            setattr(model, flag, True)
-            changed.append(flag)
-    label = facts.get("base_model")
-    if (
-        label
-        and not _header_base_model(info)
-        and model.base_model != label
-        and ("base_model" not in done)
-    ):
-        model.base_model = label[:64]
-        info["base_model"] = model.base_model
-        changed.append("base_model")
-    words = facts.get("trigger_words", [])
-    header_words = info.get("trigger_words") if isinstance(info.get("trigger_words"), list) else []
-    merged_words = unique_words([*header_words, *words])
-    if merged_words != header_words:
-        info["trigger_words"] = merged_words
-        changed.append("trigger_words")
-
-    # A tag name tags_add would refuse as too long is left out, not an error.
-    tags = [
-        tag for tag in facts.get("tags", []) if len(" ".join(tag.split())) <= TAG_NAME_MAX_LENGTH
-    ]
-    if (
-        tags
-        and "tags" not in done
-        and (new_model or not (model.tags.exists() if has_tags is None else has_tags))
-    ):
-        resolved = tags_resolve_or_create(names=tags)
+    changed = list(plan.changed)
+    if plan.tags:
+        resolved = tags_resolve_or_create(names=plan.tags)
         present = set(model.tags.values_list("pk", flat=True)) if new_model else set()
         missing = [tag for tag in resolved if tag.pk not in present]
         if missing:
             model.tags.add(*missing)
             changed.append("tags")
-
-    count = images_count if images_count is not None else model.images.count()
-    warnings = list(sidecars.warnings)
-    if count == 0:
+    info = plan.file_info
+    if plan.add_previews:
+        warnings = list(sidecars.warnings)
         applied.images_added = _previews_add(model, sidecars, warnings)
-
-    record = sidecars.as_dict()
-    if record:
-        record["warnings"] = warnings
-        now_done = sorted(done | set(changed) | ({"images"} if applied.images_added else set()))
-        if now_done:
-            record["applied"] = now_done
-    elif done:
-        # The sidecars are gone: remember what was taken from them all the same.
-        record = {"sources": [], "warnings": [], "applied": sorted(done)}
-    if record:
-        info["sidecars"] = record
-    else:
-        info.pop("sidecars", None)
-    update_fields = [name for name in changed if name not in ("tags", "trigger_words")]
-    if info != (model.file_info or {}):
+        if info is None and (warnings != sidecars.warnings or applied.images_added):
+            info = dict(model.file_info or {})
+        if info is not None and isinstance(info.get("sidecars"), dict):
+            record = dict(info["sidecars"])
+            record["warnings"] = warnings
+            if applied.images_added:
+                record["applied"] = sorted({*record.get("applied", []), "images"})
+            info["sidecars"] = record
+    for name, value in plan.values.items():
+        setattr(model, name, value)
+    update_fields = list(plan.values)
+    if info is not None and info != (model.file_info or {}):
         model.file_info = info
         update_fields.append("file_info")
     if update_fields:
