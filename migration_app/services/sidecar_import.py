@@ -26,8 +26,9 @@ from config.progress import NULL_PROGRESS, Progress
 from imaging.services import files_removed_on_rollback
 from migration_app.services.sidecars import model_hashes, sidecars_apply, sidecars_plan
 
-# Catalog models read per query.
+# Catalog models read per query, and per transaction of the ones that change.
 BATCH = 500
+CHUNK = 50
 
 # Reasons a model was left as it was, as the report counts them.
 NO_SIDECARS = "no_sidecars"
@@ -62,7 +63,9 @@ def catalog_sidecars_import(*, progress: Progress = NULL_PROGRESS) -> SidecarImp
     The sidecars of all locations of a model are merged as one (the primary
     location first within each source) and checked against the model's
     hashes. A model whose files are all missing, or without sidecars, is
-    skipped and counted by reason. Each model changes in its own transaction
+    skipped and counted by reason. Sidecars are read outside any
+    transaction; the models of a chunk that have something to fill then
+    change in one transaction, each under a lock of its row re-read there,
     and ``progress`` advances after it committed. The number of queries per
     model does not depend on the catalog's size. Never writes to a sidecar.
     """
@@ -74,10 +77,15 @@ def catalog_sidecars_import(*, progress: Progress = NULL_PROGRESS) -> SidecarImp
         batch = list(_batch(last))
         if not batch:
             break
-        for model in batch:
-            _import_one(model, report, folders)
-            report.checked += 1
-            progress.advance()
+        for start in range(0, len(batch), CHUNK):
+            chunk = batch[start : start + CHUNK]
+            work = [item for item in (_prepare(model, report, folders) for model in chunk) if item]
+            if work:
+                with files_removed_on_rollback(), transaction.atomic():
+                    for model, options in work:
+                        _apply(model, options, report)
+            report.checked += len(chunk)
+            progress.advance(len(chunk))
         last = batch[-1].sha256
     return report
 
@@ -128,14 +136,17 @@ class _Folders:
         return grouped.get(name) or Companions()
 
 
-def _import_one(model: CatalogModel, report: SidecarImport, folders: _Folders) -> None:
+def _prepare(
+    model: CatalogModel, report: SidecarImport, folders: _Folders
+) -> tuple[CatalogModel, dict[str, Any]] | None:
+    """Read a model's sidecars; None (counted as skipped) when it has nothing to fill."""
     paths = [location.path for location in model.present_locations]
     if model.path and model.path not in paths:
         paths.insert(0, model.path)
     paths = [path for path in paths if os.path.isfile(path)]
     if not paths:
         report.skipped[FILE_MISSING] += 1
-        return
+        return None
     readings, previews = [], []
     for path in paths:
         found, pictures = sidecar_readings(path, companions=folders.companions(path))
@@ -143,7 +154,7 @@ def _import_one(model: CatalogModel, report: SidecarImport, folders: _Folders) -
         previews += [picture for picture in pictures if picture not in previews]
     if not readings and not previews:
         report.skipped[NO_SIDECARS] += 1
-        return
+        return None
     sidecars = sidecars_merge(
         readings, previews=previews, hashes=model_hashes(model, model.file_info, cached=False)
     )
@@ -159,10 +170,14 @@ def _import_one(model: CatalogModel, report: SidecarImport, folders: _Folders) -
     if not sidecars_plan(model=model, **options):
         other = not sidecars.sources and any("other bytes" in w for w in sidecars.warnings)
         report.skipped[OTHER_BYTES if other else NOTHING_TO_FILL] += 1
-        return
-    with files_removed_on_rollback(), transaction.atomic():
-        locked = CatalogModel.objects.select_for_update().get(pk=model.pk)
-        applied = sidecars_apply(model=locked, **options)
+        return None
+    return model, options
+
+
+def _apply(model: CatalogModel, options: dict[str, Any], report: SidecarImport) -> None:
+    """Inside the chunk's transaction: lock and re-read the row, then fill what is still empty."""
+    locked = CatalogModel.objects.select_for_update().only(*_APPLIED_COLUMNS).get(pk=model.pk)
+    applied = sidecars_apply(model=locked, **options)
     if applied.fields or applied.images_added:
         report.applied += 1
         report.fields_filled += len(applied.fields)
@@ -171,3 +186,17 @@ def _import_one(model: CatalogModel, report: SidecarImport, folders: _Folders) -
         report.skipped[OTHER_BYTES] += 1
     else:
         report.skipped[NOTHING_TO_FILL] += 1
+
+
+# The columns sidecars_apply reads or fills: the re-read under the lock fetches only these.
+_APPLIED_COLUMNS = (
+    "sha256",
+    "name",
+    "path",
+    "description",
+    "community_links",
+    "nsfw",
+    "favorite",
+    "base_model",
+    "file_info",
+)
