@@ -178,18 +178,6 @@ def _presence(path: str, locations: list[tuple], *, keep: bool) -> tuple[str, bo
     return (path if path in known else known[0]), True, max(sinces) if sinces else None
 
 
-def models_missing_mark_unlocated(*, now: int | None = None) -> int:
-    """Mark missing every catalog model that has no location at all; how many changed."""
-    from django.db.models import Exists, OuterRef
-
-    located = ModelLocation.objects.filter(model=OuterRef("pk"))
-    return (
-        CatalogModel.objects.filter(missing=False)
-        .exclude(Exists(located))
-        .update(missing=True, missing_since=now or now_ms())
-    )
-
-
 def location_sizes() -> set[int]:
     """The size of every location: a new file of another size cannot be a moved copy.
 

@@ -1,5 +1,7 @@
 # Library health: the locations of each catalog model's file (docs/library-health.md).
 
+import time
+
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -11,8 +13,9 @@ def locations_from_paths(apps, schema_editor):
 
     Files are not looked at here: the first verify records their stat. Two
     models claiming one path (possible in imported data) cannot both be there;
-    the path goes to the first by sha256, the other keeps its ``path`` until a
-    verify or a curator settles it.
+    the path goes to the first by sha256. A model left without a location
+    (no path, or such a second claim) is nowhere on disk: missing, since now
+    (a curator can set its path, which records it).
     """
     CatalogModel = apps.get_model("catalog", "CatalogModel")
     ModelLocation = apps.get_model("catalog", "ModelLocation")
@@ -34,6 +37,9 @@ def locations_from_paths(apps, schema_editor):
             ModelLocation.objects.using(db).bulk_create(batch)
             batch = []
     ModelLocation.objects.using(db).bulk_create(batch)
+    CatalogModel.objects.using(db).filter(locations__isnull=True).update(
+        missing=True, missing_since=time.time_ns() // 1_000_000
+    )
 
 
 class Migration(migrations.Migration):

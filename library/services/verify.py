@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
 
 from catalog.locations import (
     ABSENT_ERRNOS,
     location_add,
-    models_missing_mark_unlocated,
     models_presence_refresh,
     now_ms,
     stat_values,
@@ -34,6 +33,8 @@ from migration_app.services.folder_scan import FoundFile, found_files_stage
 
 # Rows read and stat'ed per round: one SELECT, then writes only for what changed.
 STAT_BATCH = 2000
+# Threads stat'ing a batch at the same time.
+STAT_THREADS = 4
 # Failures listed in a report (all are counted).
 FAILURES_LISTED = 100
 
@@ -92,46 +93,23 @@ def library_verify(*, progress: Progress = NULL_PROGRESS) -> VerifyReport:
     rows; never a model file.
     """
     report = VerifyReport()
-    catalog_paths_adopt()
+    pathless_models_refresh()
     progress.start(ModelLocation.objects.count() + PendingModel.objects.count())
     locations_verify(report=report, progress=progress)
     _pending_verify(report, progress)
     return report
 
 
-def catalog_paths_adopt() -> int:
-    """Give a location to every catalog model that has a path but none, and mark
-    missing the models left without any; the number of locations made.
+def pathless_models_refresh() -> int:
+    """Bring the models without a path in line with their locations; how many changed.
 
-    Models written before locations existed, or by a writer that did not record
-    one, are then verified like the others. Two counts when every model has a
-    location (the usual case); the anti-join only otherwise.
+    A model with no location at all is nowhere on disk: missing. (Every writer
+    records locations, and the migration gave each model its path as one, so
+    these are the only models verify would not reach through a location.) The
+    path index finds them without reading the catalog.
     """
-    located = ModelLocation.objects.aggregate(n=Count("model_id", distinct=True))["n"]
-    if located >= CatalogModel.objects.count():
-        return 0
-    unlocated = CatalogModel.objects.filter(locations__isnull=True).values_list(
-        "pk", "path", "size_bytes", "missing"
-    )
-    made = 0
-    seen: set[str] = set()
-    batch: list[ModelLocation] = []
-    nowhere: list[str] = []
-    for sha256, path, size_bytes, missing in unlocated.iterator(chunk_size=STAT_BATCH):
-        if not path:
-            if not missing:
-                nowhere.append(sha256)
-        elif path not in seen:
-            seen.add(path)
-            batch.append(ModelLocation(model_id=sha256, path=path, size_bytes=size_bytes))
-        if len(batch) >= STAT_BATCH:
-            # A path another model holds as a location is left to it (ignore_conflicts).
-            made += len(ModelLocation.objects.bulk_create(batch, ignore_conflicts=True))
-            batch = []
-    made += len(ModelLocation.objects.bulk_create(batch, ignore_conflicts=True))
-    if nowhere or made:
-        models_missing_mark_unlocated()
-    return made
+    pathless = CatalogModel.objects.filter(path="").values_list("pk", flat=True)
+    return models_presence_refresh(pathless.iterator(chunk_size=STAT_BATCH))
 
 
 def locations_verify(
@@ -151,19 +129,48 @@ def locations_verify(
     queryset = ModelLocation.objects.all()
     if under is not None:
         queryset = queryset.filter(path__startswith=under.rstrip(os.sep) + os.sep)
-    if paths is not None:
-        wanted = sorted(set(paths))
-        for start in range(0, len(wanted), STAT_BATCH // 4):
-            chunk = queryset.filter(path__in=wanted[start : start + STAT_BATCH // 4])
-            _batch_verify(_rows(chunk), report, progress)
-        return report
-    # By primary key, without filtering on ``missing``: SQLite would then pick
-    # the (missing, size) index and sort every batch.
-    last = 0
-    while rows := _rows(queryset.filter(id__gt=last).order_by("id")[:STAT_BATCH]):
-        last = rows[-1][0]
-        _batch_verify(rows, report, progress)
+    with ThreadPoolExecutor(STAT_THREADS, thread_name_prefix="verify-stat") as pool:
+        if paths is not None:
+            wanted = sorted(set(paths))
+            for start in range(0, len(wanted), STAT_BATCH // 4):
+                rows = _rows(queryset.filter(path__in=wanted[start : start + STAT_BATCH // 4]))
+                _batch_verify(rows, _stats(pool, rows), report, progress)
+            return report
+        # By primary key, without filtering on ``missing``: SQLite would then
+        # pick the (missing, size) index and sort every batch. The next batch
+        # is read while the threads stat this one.
+        rows = _rows(queryset.order_by("id")[:STAT_BATCH])
+        while rows:
+            stats = _stats(pool, rows)
+            following = _rows(queryset.filter(id__gt=rows[-1][0]).order_by("id")[:STAT_BATCH])
+            _batch_verify(rows, stats, report, progress)
+            rows = following
     return report
+
+
+def _stats(pool: ThreadPoolExecutor, rows: list[tuple]) -> list[Future]:
+    """Stat the batch's paths on the pool's threads, a slice each.
+
+    os.stat releases the GIL: the threads' system calls overlap each other
+    and the next batch's query (a network share answers each one slowly).
+    """
+    paths = [row[1] for row in rows]
+    size = -(-len(paths) // STAT_THREADS) or 1
+    return [
+        pool.submit(_stat_slice, paths[start : start + size])
+        for start in range(0, len(paths), size)
+    ]
+
+
+def _stat_slice(paths: list[str]) -> list[os.stat_result | OSError]:
+    stat = os.stat
+    found: list[os.stat_result | OSError] = []
+    for path in paths:
+        try:
+            found.append(stat(path))
+        except OSError as exc:
+            found.append(exc)
+    return found
 
 
 def _rows(queryset) -> list[tuple]:
@@ -179,19 +186,20 @@ def _rows(queryset) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _batch_verify(rows: list[tuple], report: VerifyReport, progress: Progress) -> None:
-    """One batch: stat each file; one transaction for what merely went missing or
-    came back; then each file that needs re-hashing, each in its own transaction."""
+def _batch_verify(
+    rows: list[tuple], stats: list[Future], report: VerifyReport, progress: Progress
+) -> None:
+    """One batch, its files stat'ed: one transaction for what merely went missing
+    or came back; then each file that needs re-hashing, each in its own transaction."""
     gone: list[int] = []
     back: list[ModelLocation] = []
     recheck: list[tuple[tuple, os.stat_result]] = []
-    stat = os.stat
     unchanged = 0
-    for row in rows:
+    infos = [info for future in stats for info in future.result()]
+    for row, info in zip(rows, infos, strict=True):
         location_id, path, size, mtime_ns, was_missing = row
-        try:
-            info = stat(path)
-        except OSError as exc:
+        if isinstance(info, OSError):
+            exc = info
             if exc.errno not in ABSENT_ERRNOS:
                 report.fail(path, f"could not be looked at ({exc.strerror or exc})")
             elif was_missing:

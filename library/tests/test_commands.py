@@ -108,4 +108,9 @@ def test_the_migration_gives_each_model_its_path_as_a_location(make_model):
     assert list(ModelLocation.objects.values_list("model_id", "path", "size_bytes")) == [
         (first.sha256, "/m/a.safetensors", 10)
     ]
-    assert CatalogModel.objects.count() == 3
+    # The others have no location: nowhere on disk. Nothing is deleted.
+    assert dict(CatalogModel.objects.values_list("sha256", "missing")) == {
+        first.sha256: False,
+        "2" * 64: True,
+        "3" * 64: True,
+    }

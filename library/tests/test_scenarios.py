@@ -232,17 +232,13 @@ def test_a_file_reachable_from_two_roots_is_one_model_and_one_location(roots, se
     assert library_verify().unchanged == 1
 
 
-def test_a_model_whose_path_predates_locations_is_adopted_by_verify(roots, make_model):
-    content = weights("legacy")
-    path = roots.write("models/loras/legacy.safetensors", content)
-    make_model(digest(content), path=path, size_bytes=len(content))
+def test_a_model_with_no_path_and_no_location_is_missing_after_verify(roots, make_model):
     bare = make_model(path="")
+    assert not model(bare.sha256).missing
 
-    report = library_verify()
+    library_verify()
 
-    assert (report.checked, report.unchanged) == (1, 1)
-    assert locations_of(digest(content)) == {path: False}
-    assert model(bare.sha256).missing  # no location at all: nowhere on disk
+    assert model(bare.sha256).missing and model(bare.sha256).missing_since
 
 
 def test_pending_files_are_verified_too(roots):
