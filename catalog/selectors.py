@@ -68,7 +68,11 @@ def model_list(*, model_type: str, params: Any) -> tuple[list[dict], int | None]
         end = None if limit is None else start + limit
         queryset = queryset[start:end]
     rows = list(queryset.values(*LIST_FIELDS, "images_count"))
-    tags_by_model = _tags_by_model(queryset.values("sha256")) if rows else {}
+    # A page's sha256s as a list: the subquery would run the filters (a
+    # search, say) a second time. A whole list of 100,000 stays a subquery
+    # (SQLite caps bound parameters).
+    shas = [row["sha256"] for row in rows] if len(rows) <= 1000 else queryset.values("sha256")
+    tags_by_model = _tags_by_model(shas) if rows else {}
     for row in rows:
         row["name"] = row["name"] or display_name_for(row["path"])
         row["tags"] = tags_by_model.get(row["sha256"], [])

@@ -23,8 +23,10 @@ _IMAGE_NAME_RE = re.compile(r"^[^/\\\x00-\x1f]{1,260}$")
 _WEBP = ".webp"
 
 
-def known_paths(paths: Iterable[str]) -> set[str]:
-    """The paths among ``paths`` that a catalog or pending model already has.
+def known_paths(paths: Iterable[str], *, include_pending: bool = True) -> set[str]:
+    """The paths among ``paths`` that a catalog or pending model already has
+    (a catalog model only, without ``include_pending``: the scan reads the
+    pending rows itself, with their stat).
 
     Looked up in batches of IN (...), unless that many paths are a good part
     of the table: then reading every path of the table in one query is far
@@ -44,8 +46,9 @@ def known_paths(paths: Iterable[str]) -> set[str]:
     sources = [
         (unlocated, CatalogModel),
         (ModelLocation.objects.all(), ModelLocation),
-        (PendingModel.objects.all(), PendingModel),
     ]
+    if include_pending:
+        sources.append((PendingModel.objects.all(), PendingModel))
     for queryset, model in sources:
         if len(wanted) > BATCH and len(wanted) * 4 >= model.objects.count():
             every = queryset.values_list("path", flat=True).iterator(chunk_size=5000)

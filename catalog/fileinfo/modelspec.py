@@ -13,10 +13,11 @@ turned back into numbers here.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from catalog.fileinfo.readers import JSON_ERRORS, json_loads
 
 PREFIX = "modelspec."
 THUMBNAIL_KEY = "modelspec.thumbnail"
@@ -83,6 +84,8 @@ def trigger_words_of(metadata: Mapping[str, str]) -> list[str]:
 def training_of(metadata: Mapping[str, str]) -> dict[str, Any]:
     """The ``training`` summary from kohya's ss_* keys; absent keys are left out."""
     training: dict[str, Any] = {}
+    if not any(key.startswith("ss_") for key in metadata):
+        return training  # no kohya record (most files): nothing to look up
     for name, sources in TRAINING_KEYS:
         for source in sources:
             value = _value(metadata.get(source))
@@ -101,8 +104,8 @@ def top_tags_of(tag_frequency: str) -> list[list[Any]]:
     if not tag_frequency:
         return []
     try:
-        datasets = json.loads(tag_frequency)
-    except (ValueError, RecursionError):
+        datasets = json_loads(tag_frequency)
+    except JSON_ERRORS:
         return []
     if not isinstance(datasets, dict):
         return []

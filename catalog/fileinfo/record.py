@@ -194,6 +194,18 @@ def with_hashes(record: Mapping[str, Any], *, sha256: str, tensor_sha256: str = 
     return updated
 
 
+def record_json(record: Mapping[str, Any]) -> str:
+    """The record as JSON text, as a JSON column stores it (orjson when installed:
+    a scan writes 100,000 of them)."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is in requirements.txt
+        import json
+
+        return json.dumps(record)
+    return orjson.dumps(record).decode()
+
+
 def summary_columns(record: Mapping[str, Any]) -> dict[str, str]:
     """The record's values that catalog and pending rows keep in columns."""
     known = record.get("hashes") or {}

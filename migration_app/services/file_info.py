@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from catalog.file_info import catalog_file_info_values
 from catalog.fileinfo.record import embedded_thumbnail, file_record_of, summary_columns
@@ -63,34 +63,44 @@ def pending_columns(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def pending_changed(stats: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int, int]]:
-    """The pending rows among ``stats`` (path -> (size, mtime_ns)) whose file changed.
+def pending_rows(paths: Iterable[str]) -> dict[str, tuple[int, int, int]]:
+    """path -> (id, size, mtime_ns) of the pending rows among ``paths``.
 
-    Returns path -> (id, stored size, stored mtime_ns) for rows whose size or
-    modification time differs from the file's, or was never recorded (0). One
-    pass over the pending table when the scan covers a good part of it, else
+    One pass over the pending table on a raw cursor when the paths are a good
+    part of it (a re-scan: no model instance, no per-row ORM work), else
     lookups in batches.
     """
-    changed: dict[str, tuple[int, int, int]] = {}
-    if not stats:
-        return changed
-    columns = ("path", "pk", "size_bytes", "mtime_ns")
-    if len(stats) > BATCH and len(stats) * 4 >= PendingModel.objects.count():
-        rows: Iterable = PendingModel.objects.values_list(*columns).iterator(chunk_size=5000)
+    wanted = paths if isinstance(paths, (set, dict)) else set(paths)
+    if not wanted:
+        return {}
+    rows: Iterable[tuple]
+    if len(wanted) > BATCH and len(wanted) * 4 >= PendingModel.objects.count():
+        table = connection.ops.quote_name(PendingModel._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT path, id, size_bytes, mtime_ns FROM {table}")
+            rows = cursor.fetchall()
     else:
-        paths = list(stats)
-        rows = (
+        listed = list(wanted)
+        rows = [
             row
-            for start in range(0, len(paths), BATCH)
+            for start in range(0, len(listed), BATCH)
             for row in PendingModel.objects.filter(
-                path__in=paths[start : start + BATCH]
-            ).values_list(*columns)
-        )
-    for path, pk, size, mtime_ns in rows:
-        stat = stats.get(path)
-        if stat is not None and (mtime_ns == 0 or stat != (size, mtime_ns)):
-            changed[path] = (pk, size, mtime_ns)
-    return changed
+                path__in=listed[start : start + BATCH]
+            ).values_list("path", "pk", "size_bytes", "mtime_ns")
+        ]
+    return {path: (pk, size, mtime) for path, pk, size, mtime in rows if path in wanted}
+
+
+def pending_changed(
+    pending: dict[str, tuple[int, int, int]], stats: dict[str, tuple[int, int]]
+) -> dict[str, tuple[int, int, int]]:
+    """The pending rows whose file changed: size or mtime differs from ``stats``
+    (path -> (size, mtime_ns)), or the mtime was never recorded (0)."""
+    return {
+        path: row
+        for path, row in pending.items()
+        if path in stats and (row[2] == 0 or stats[path] != (row[1], row[2]))
+    }
 
 
 def pending_file_info_update(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
+from catalog.fileinfo.record import record_json
 from catalog.models import FileHash
 from catalog.services import (
     CachedDigest,
@@ -33,6 +34,7 @@ from migration_app.services.file_info import (
     file_records_read,
     pending_changed,
     pending_file_info_update,
+    pending_rows,
 )
 from migration_app.services.relink import found_files_relink
 
@@ -254,10 +256,15 @@ def found_files_stage(
     # Headers are read outside the transaction: reading thousands of files must
     # not hold the database's write lock. A file another scan stages meanwhile
     # makes the insert fail on the unique path (Conflict below).
-    known = known_paths(found_file.path for found_file in found)
+    # The pending rows are read once, with their size and mtime: they are both
+    # known paths and what a changed file is compared with.
+    paths = {found_file.path for found_file in found}
+    pending = pending_rows(paths)
+    known = known_paths(paths, include_pending=False)
+    known.update(pending)
     new = [found_file for found_file in found if found_file.path not in known]
-    stats = {item.path: (item.size_bytes, item.mtime_ns) for item in found if item.path in known}
-    changed = pending_changed(stats)
+    stats = {item.path: (item.size_bytes, item.mtime_ns) for item in found if item.path in pending}
+    changed = pending_changed(pending, stats)
     records = file_records_read([item.path for item in new] + list(changed), progress=progress)
     try:
         with transaction.atomic():
@@ -304,7 +311,6 @@ def _pending_insert(found: list[FoundFile], records: dict[str, dict]) -> list[in
         field.attname: field.get_db_prep_save(field.pre_save(template, add=True), connection)
         for field in fields
     }
-    info_field = PendingModel._meta.get_field("file_info")
     rows = []
     for item in found:
         record = records[item.path]  # the header's ``file`` record
@@ -315,7 +321,9 @@ def _pending_insert(found: list[FoundFile], records: dict[str, dict]) -> list[in
                 item.type,
                 item.size_bytes,
                 item.mtime_ns // 10**6,
-                info_field.get_db_prep_save(record, connection),
+                # JSON text, written once here: Django's JSONField preparation
+                # costs twice as much, 100,000 times.
+                record_json(record),
                 item.mtime_ns,
                 record["architecture"][:32],
                 record["base_model"][:64],

@@ -7,12 +7,11 @@ read; the tensor data that follows it never is (except while hashing).
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from catalog.fileinfo.readers import HeaderError
+from catalog.fileinfo.readers import JSON_ERRORS, HeaderError, json_loads
 
 # The safetensors format refuses headers over 100 MB; so do we, before reading them.
 MAX_HEADER_BYTES = 100 * 1000 * 1000
@@ -79,11 +78,12 @@ def read_header(handle: BinaryIO, size: int, head: bytes = b"") -> SafetensorsHe
 def parse_header(raw: bytes, *, length: int | None = None) -> SafetensorsHeader:
     """Parse the JSON header bytes (without the 8-byte length). Raises HeaderError."""
     try:
-        # Decoded first: json.loads would guess UTF-16 from a byte order mark.
-        document = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise HeaderError("The safetensors header is not UTF-8 text.") from None
-    except (ValueError, RecursionError) as exc:
+        document = json_loads(raw)
+    except JSON_ERRORS as exc:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise HeaderError("The safetensors header is not UTF-8 text.") from None
         raise HeaderError(f"The safetensors header is not valid JSON ({_short(exc)}).") from None
     if not isinstance(document, dict):
         raise HeaderError(
