@@ -20,12 +20,31 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import Row, bench_dir, best_of, django_ready, emit, mb_per_s, parse_args, timed
 from bench.generate import MIB, warm, write_file
 
 READ = 64 * 1024
+
+
+def best_wall_and_cpu(repeat: int, *actions: Callable[[], object]) -> list[tuple[float, float]]:
+    """Best wall time and best CPU time (this process) of each action, interleaved.
+
+    On a machine shared with other work the wall time mostly measures waiting
+    for a core; the CPU time of a single-threaded action does not, so both
+    ratios are printed.
+    """
+    best = [(float("inf"), float("inf"))] * len(actions)
+    for _ in range(repeat):
+        for index, action in enumerate(actions):
+            wall, cpu = time.perf_counter(), time.process_time()
+            action()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            best[index] = (min(best[index][0], wall), min(best[index][1], cpu))
+    return best
 
 
 def templates() -> list[tuple[str, bytes]]:
@@ -128,9 +147,13 @@ def scans(args, count: int) -> None:
         result = folder_scan()
         assert (result.pending_added, result.file_info_refreshed) == (0, 0)
 
-    scan_s, read_walk = best_of(args.repeat, scan, lambda: walk(root, read=True))
-    rescan_s, bare_walk = best_of(args.repeat, rescan, lambda: walk(root, read=False))
-    kinds = dict(PendingModel.objects.values_list("kind", "architecture").distinct())
+    (scan_s, scan_cpu), (read_walk, read_cpu) = best_wall_and_cpu(
+        args.repeat, scan, lambda: walk(root, read=True)
+    )
+    (rescan_s, rescan_cpu), (bare_walk, bare_cpu) = best_wall_and_cpu(
+        args.repeat, rescan, lambda: walk(root, read=False)
+    )
+    kinds = sorted(set(PendingModel.objects.values_list("kind", flat=True)))
     emit(
         Row(
             benchmark=f"scan {count:,} files, every header read (in process)",
@@ -139,7 +162,8 @@ def scans(args, count: int) -> None:
             ratio=scan_s / read_walk,
             op="<=",
             target=1.5,
-            note=f"mixed library, kinds found: {sorted(kinds)}",
+            note=f"CPU time {scan_cpu:.2f} s / {read_cpu:.2f} s = {scan_cpu / read_cpu:.2f}x; "
+            f"mixed library of {', '.join(kinds)}",
         )
     )
     emit(
@@ -150,6 +174,7 @@ def scans(args, count: int) -> None:
             ratio=rescan_s / bare_walk,
             op="<=",
             target=2.0,
+            note=f"CPU time {rescan_cpu:.2f} s / {bare_cpu:.2f} s = {rescan_cpu / bare_cpu:.2f}x",
         )
     )
 
@@ -208,14 +233,15 @@ def detection(args) -> None:
             detect.refine_with_metadata(found, header.metadata)
             modelspec.training_of(header.metadata)
 
-    (seconds,) = best_of(args.repeat, run)
+    ((seconds, cpu),) = best_wall_and_cpu(args.repeat, run)
     emit(
         Row(
             benchmark=f"parse and detect {count:,} headers in memory",
             measured=f"{count / seconds:,.0f} files/s ({mb_per_s(total, seconds)} of JSON)",
             limit="",
             ratio=None,
-            note=f"mean header {total / count / 1024:.0f} KiB",
+            note=f"mean header {total / count / 1024:.0f} KiB; "
+            f"{count / cpu:,.0f} files/s of CPU time",
         )
     )
 

@@ -149,3 +149,32 @@ def catalog_file_info_fill(*, model: CatalogModel, values: dict[str, Any]) -> bo
         setattr(model, name, value)
     model.save(update_fields=list(values))
     return True
+
+
+def catalog_tensor_hash_fill(*, sha256: str, path: str) -> bool:
+    """Give catalog model ``sha256`` the tensor hash the hash cache holds for its
+    file at ``path`` (same bytes), when the model has none yet.
+
+    For callers that just hashed the file (verification): the hash cache got
+    ``tensor_sha256`` from that read. True when the model was updated. Writes
+    the model's tensor_sha256, autov3 and its record's hashes.
+    """
+    tensor_sha256 = (
+        FileHash.objects.filter(path=path, sha256=sha256)
+        .exclude(tensor_sha256="")
+        .values_list("tensor_sha256", flat=True)
+        .first()
+    )
+    if not tensor_sha256:
+        return False
+    model = CatalogModel.objects.filter(pk=sha256, tensor_sha256="").only("file_info").first()
+    if model is None:
+        return False
+    if model.file_info and "format" in model.file_info:
+        values = catalog_file_info_values(
+            model.file_info, sha256=sha256, tensor_sha256=tensor_sha256
+        )
+    else:  # no record read yet: the columns only, refresh_file_info keeps them
+        values = {"tensor_sha256": tensor_sha256, "autov3": tensor_sha256[:12]}
+    CatalogModel.objects.filter(pk=sha256).update(**values)
+    return True

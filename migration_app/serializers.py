@@ -211,4 +211,7 @@ class ScanResponseSerializer(serializers.Serializer):
     file_info_refreshed = serializers.IntegerField(
         help_text="Pending files whose size or mtime changed: their header was read again."
     )
+    sidecars = serializers.IntegerField(
+        help_text="New files with at least one sidecar or preview beside them (docs/sidecars.md)."
+    )
     pending_ids = serializers.ListField(child=serializers.IntegerField())

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from catalog.file_info import catalog_tensor_hash_fill
 from catalog.locations import (
     ABSENT_ERRNOS,
     location_add,
@@ -281,6 +282,8 @@ def _location_recheck(
         with transaction.atomic():
             ModelLocation.objects.filter(id=location_id, path=path).update(**stat_values(info))
             models_presence_refresh([model_id])
+            # The read that verified the bytes also gave their tensor hash.
+            catalog_tensor_hash_fill(sha256=model_id, path=path)
         if was_missing:
             report.restored += 1
         elif mtime_ns == 0:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -37,6 +38,7 @@ from migration_app.services.file_info import (
     pending_rows,
 )
 from migration_app.services.relink import found_files_relink
+from migration_app.services.sidecars import scan_sidecar_records
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +53,11 @@ ROOTS_HELP = (
 )
 
 
-@dataclass(frozen=True)
-class FoundFile:
+class FoundFile(NamedTuple):
+    """A model file the walk found. A named tuple: a re-scan makes 100,000 of
+    them, and a frozen dataclass costs twice as much to build (a fifth of a
+    bare walk's time per file)."""
+
     path: str
     type: str
     size_bytes: int
@@ -68,6 +73,8 @@ class ScanResult:
     skipped: int = 0
     # Pending files whose size or mtime changed: their header was read again.
     file_info_refreshed: int = 0
+    # New files with at least one sidecar or preview beside them (docs/sidecars.md).
+    sidecars: int = 0
     pending_ids: list[int] = field(default_factory=list)
     # Configured folders that do not exist or cannot be listed.
     missing_roots: list[str] = field(default_factory=list)
@@ -81,6 +88,7 @@ class ScanResult:
             "relinked": self.relinked,
             "skipped": self.skipped,
             "file_info_refreshed": self.file_info_refreshed,
+            "sidecars": self.sidecars,
             "pending_ids": self.pending_ids,
         }
 
@@ -139,13 +147,18 @@ def _configured_type(model_type: str, roots: dict[str, list[str]]) -> str:
 
 
 def model_files_walk(
-    roots: Iterable[tuple[str, str]], *, missing_roots: list[str] | None = None
+    roots: Iterable[tuple[str, str]],
+    *,
+    missing_roots: list[str] | None = None,
+    listings: dict[str, list[str]] | None = None,
 ) -> Iterator[FoundFile]:
     """Every model file under ``roots``, each file once.
 
     Directories are remembered by (st_dev, st_ino), so a symlink loop or a
     folder reached from two roots is walked once; files likewise, so a file
     reachable from two roots (or through a hard link) is reported once.
+    ``listings`` receives the names in every folder holding a model file, so
+    that its sidecars are found without listing it again.
     """
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[tuple[int, int]] = set()
@@ -161,9 +174,13 @@ def model_files_walk(
             folder = stack.pop()
             entries = _entries(folder, seen_dirs)
             subfolders = []
+            listed = listings is None
             for entry in entries:
                 found = _model_file(entry, model_type, seen_files, subfolders)
                 if found is not None:
+                    if not listed:
+                        listings[folder] = [entry.name for entry in entries]
+                        listed = True
                     yield found
             stack.extend(reversed(subfolders))
 
@@ -227,17 +244,20 @@ def folder_scan(*, model_type: str | None = None, progress: Progress = NULL_PROG
     roots = scan_roots(model_type=model_type)
     progress.start(None)
     found: list[FoundFile] = []
-    for found_file in model_files_walk(roots, missing_roots=result.missing_roots):
+    listings: dict[str, list[str]] = {}
+    walk = model_files_walk(roots, missing_roots=result.missing_roots, listings=listings)
+    for found_file in walk:
         found.append(found_file)
         progress.advance()
     result.scanned = len(found)
-    return found_files_stage(found=found, result=result, progress=progress)
+    return found_files_stage(found=found, result=result, listings=listings, progress=progress)
 
 
 def found_files_stage(
     *,
     found: list[FoundFile],
     result: ScanResult | None = None,
+    listings: dict[str, list[str]] | None = None,
     progress: Progress = NULL_PROGRESS,
 ) -> ScanResult:
     """Stage the files among ``found`` that are neither a catalog location nor pending.
@@ -246,16 +266,18 @@ def found_files_stage(
     become its locations (the relink, docs/library-health.md); the others
     become pending models in one transaction. The scan and the folder watcher
     both stage through here. Raises Conflict when another scan inserted the
-    same files at the same moment. New files, and pending files whose size or
-    mtime changed, have their header read (``file``, docs/file-intelligence.md)
-    before the transaction; ``progress`` counts them.
+    same files at the same moment. New files get ``file.sidecars`` from the
+    sidecars beside them (found in ``listings``, the folders' names, when the
+    caller has them; else each folder is listed once). New files, and pending
+    files whose size or mtime changed, have their header read (``file``,
+    docs/file-intelligence.md) before the transaction; ``progress`` counts them.
     """
     if result is None:
         result = ScanResult(scanned=len(found))
     result.relinked = len(found_files_relink(found))
-    # Headers are read outside the transaction: reading thousands of files must
-    # not hold the database's write lock. A file another scan stages meanwhile
-    # makes the insert fail on the unique path (Conflict below).
+    # Headers and sidecars are read outside the transaction: reading thousands
+    # of files must not hold the database's write lock. A file another scan
+    # stages meanwhile makes the insert fail on the unique path (Conflict below).
     # The pending rows are read once, with their size and mtime: they are both
     # known paths and what a changed file is compared with.
     paths = {found_file.path for found_file in found}
@@ -266,10 +288,16 @@ def found_files_stage(
     stats = {item.path: (item.size_bytes, item.mtime_ns) for item in found if item.path in pending}
     changed = pending_changed(pending, stats)
     records = file_records_read([item.path for item in new] + list(changed), progress=progress)
+    # Changed pending files get their sidecars read again too (they may describe
+    # the old bytes: the AutoV1 check drops them then).
+    read = [item.path for item in new] + list(changed)
+    sidecars = scan_sidecar_records(
+        read, listings, {path: records[path].get("hashes") or {} for path in read}
+    )
     try:
         with transaction.atomic():
-            created = _pending_insert(new, records)
-            result.file_info_refreshed = pending_file_info_update(changed, stats, records)
+            created = _pending_insert(new, sidecars, records)
+            result.file_info_refreshed = pending_file_info_update(changed, stats, records, sidecars)
     except IntegrityError:
         raise Conflict(
             "Another scan staged some of these files at the same moment; scan again.",
@@ -278,6 +306,7 @@ def found_files_stage(
     result.pending_added = len(created)
     result.skipped = result.scanned - result.pending_added - result.relinked
     result.pending_ids = created
+    result.sidecars = sum(1 for item in new if item.path in sidecars)
     return result
 
 
@@ -296,7 +325,9 @@ _SCANNED_COLUMNS = (
 )
 
 
-def _pending_insert(found: list[FoundFile], records: dict[str, dict]) -> list[int]:
+def _pending_insert(
+    found: list[FoundFile], sidecars: dict[str, dict], records: dict[str, dict]
+) -> list[int]:
     """Insert a pending model per file, a batch per INSERT ... RETURNING; the new ids.
 
     Not bulk_create: preparing 100,000 model instances field by field took
@@ -313,7 +344,10 @@ def _pending_insert(found: list[FoundFile], records: dict[str, dict]) -> list[in
     }
     rows = []
     for item in found:
-        record = records[item.path]  # the header's ``file`` record
+        # The header's record, with the sidecars found beside the file.
+        record = records[item.path]
+        if item.path in sidecars:
+            record = record | {"sidecars": sidecars[item.path]}
         rows.append(
             (
                 item.path,

@@ -26,6 +26,7 @@ from migration_app.services.file_info import (
 from migration_app.services.pending import pending_image_content
 from migration_app.services.promotion_reads import FileRead, ReadAhead, pending_read_now
 from migration_app.services.records import catalog_fields_apply, catalog_tags_add, record_values
+from migration_app.services.sidecars import pending_sidecars_apply
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +204,7 @@ def _resolve(
         model = CatalogModel.objects.create(sha256=sha256, **values)
         location_add(model=model, path=pending.path)
         _carry_over(pending, model)
+        pending_sidecars_apply(pending=pending, model=model, new_model=True)
         embedded_thumbnail_add(model=model, path=stat.path)
         return PromotionOutcome(SUCCESS, pending_id, sha256)
     if strategy is None:
@@ -233,6 +235,7 @@ def _resolve(
     catalog_file_info_fill(model=existing, values=file_values)
     location_add(model=existing, path=pending.path)
     _carry_over(pending, existing)
+    pending_sidecars_apply(pending=pending, model=existing, new_model=False)
     embedded_thumbnail_add(model=existing, path=stat.path)
     return PromotionOutcome(SUCCESS, pending_id, sha256, merged=True)
 

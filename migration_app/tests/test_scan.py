@@ -133,6 +133,7 @@ def test_scan_route_answers_the_counts(api, roots):
         "relinked": 0,
         "skipped": 0,
         "file_info_refreshed": 0,
+        "sidecars": 0,
         "pending_ids": body["pending_ids"],
     }
     assert sorted(body["pending_ids"]) == sorted(PendingModel.objects.values_list("pk", flat=True))

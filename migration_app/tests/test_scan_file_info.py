@@ -228,3 +228,29 @@ def test_pickled_files_are_never_unpickled_by_scan_promotion_or_refresh(api, tmp
     for model in CatalogModel.objects.all():
         assert model.file_info["header_error"] == ""
         assert model.file_info["hashes"]["sha256"] == model.sha256
+
+
+def test_verification_fills_the_tensor_hash_of_an_older_model(api, library):
+    from django.core.management import call_command
+
+    from catalog.models import ModelLocation
+
+    api.post(SCAN, {}, format="json")
+    row = pending("zkz.safetensors")
+    api.post(PROMOTE, {"id": [row.pk]}, format="json")
+    model = CatalogModel.objects.get()
+    tensor = model.tensor_sha256
+    assert len(tensor) == 64
+    # As a model catalogued before tensor hashes: no tensor hash anywhere, its
+    # location never looked at.
+    record = model.file_info
+    record["hashes"] = {
+        k: v for k, v in record["hashes"].items() if "3" not in k and "tensor" not in k
+    }
+    CatalogModel.objects.update(tensor_sha256="", autov3="", file_info=record)
+    FileHash.objects.all().delete()
+    ModelLocation.objects.update(mtime_ns=0)
+    call_command("verify", verbosity=0)
+    model.refresh_from_db()
+    assert (model.tensor_sha256, model.autov3) == (tensor, tensor[:12])
+    assert model.file_info["hashes"]["autov3"] == tensor[:12]
