@@ -116,7 +116,10 @@ def bulk(client, size: int) -> None:
     )[:10_000]
     for label, body in (
         ("by sha256", {"sha256": shas, "add_tags": ["bulk bench a"]}),
-        ("by filter (q)", {"filter": {"type": MODEL_TYPE, "q": "model 01"}, "add_tags": ["bulk b"]}),
+        (
+            "by filter (q)",
+            {"filter": {"type": MODEL_TYPE, "q": "model 01"}, "add_tags": ["bulk b"]},
+        ),
     ):
         with counted() as captured:
             start = time.perf_counter()
