@@ -42,7 +42,10 @@ def catalog_export(
     """
     target = Path(path)
     if target.exists() and not overwrite:
-        raise InvalidInput(f"{target} already exists; choose another name or overwrite it.")
+        raise InvalidInput(
+            f"{target} already exists; choose another name, or replace it (--force).",
+            code="archive_exists",
+        )
     if not target.parent.is_dir():
         raise InvalidInput(f"The folder {target.parent} does not exist.")
     temporary = target.with_name(f".{target.name}.{os.getpid()}.part")

@@ -38,7 +38,7 @@ from catalog.models import CatalogModel
 from config.api import InvalidInput
 from config.progress import NULL_PROGRESS, Progress
 from imaging.files import files_removed_on_rollback, track_written, write_file
-from imaging.models import RenditionedImage
+from imaging.models import Quality, RenditionedImage
 from imaging.services import renditions_write
 from migration_app.models import PendingModel
 from tags.models import Tag
@@ -282,6 +282,9 @@ class _Restore:
         ]
         for batch in self._rows(table):
             rows = [row for row in batch if row.get(table.owner_field) in restored]
+            if table.has_files:
+                # The files of images left out count as done for the progress bar.
+                self.progress.advance((len(batch) - len(rows)) * (1 + len(Quality.values)))
             for name in unique_fields:
                 taken = set(
                     table.model._base_manager.filter(
