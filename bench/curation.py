@@ -118,7 +118,7 @@ def bulk(client, size: int) -> None:
         ("by sha256", {"sha256": shas, "add_tags": ["bulk bench a"]}),
         (
             "by filter (q)",
-            {"filter": {"type": MODEL_TYPE, "q": "model 01"}, "add_tags": ["bulk b"]},
+            {"filter": {"type": MODEL_TYPE, "q": '"model 01"'}, "add_tags": ["bulk b"]},
         ),
     ):
         with counted() as captured:
