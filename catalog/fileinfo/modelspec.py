@@ -110,15 +110,17 @@ def top_tags_of(tag_frequency: str) -> list[list[Any]]:
     if not isinstance(datasets, dict):
         return []
     totals: dict[str, int] = {}
+    get = totals.get
     for tags in datasets.values():
         if not isinstance(tags, dict):
             continue
         for tag, count in tags.items():
-            tag = " ".join(str(tag).split())[:MAX_SHORT]
-            if tag and isinstance(count, (int, float)) and not isinstance(count, bool):
-                totals[tag] = totals.get(tag, 0) + int(count)
+            # kohya writes " 1girl" for "1girl": strip() merges them, in C.
+            tag = tag.strip()
+            if tag and type(count) in (int, float):
+                totals[tag] = get(tag, 0) + int(count)
     ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
-    return [[tag, count] for tag, count in ranked[:TOP_TAGS]]
+    return [[" ".join(tag.split())[:MAX_SHORT], count] for tag, count in ranked[:TOP_TAGS]]
 
 
 def thumbnail_of(metadata: Mapping[str, str]) -> str:
