@@ -26,6 +26,13 @@ logger = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
+# Held by the recovery sweep while it talks to the database and the broker, and
+# by the RQ worker while it forks: a fork while another thread is inside
+# SQLite, libpq or redis-py can copy a held lock into the work-horse, which
+# then blocks forever on its first query (seen on SQLite, the horse never
+# started its job).
+FORK_GUARD = threading.Lock()
+
 
 @contextmanager
 def stop_requests_noted() -> Iterator[None]:
@@ -78,14 +85,15 @@ class RecoverySweep:
         connections.close_all()
 
     def sweep(self, worker_id: str | None = None) -> None:
-        try:
-            taken = jobs_recover(worker_id=worker_id)
-        except DatabaseError:
-            logger.warning("The job recovery sweep could not reach the database.", exc_info=True)
-            return
-        finally:
-            if threading.current_thread() is not threading.main_thread():
-                connections.close_all()
+        with FORK_GUARD:
+            try:
+                taken = jobs_recover(worker_id=worker_id)
+            except DatabaseError:
+                logger.warning("The job recovery sweep could not reach the database.", exc_info=True)
+                return
+            finally:
+                if threading.current_thread() is not threading.main_thread():
+                    connections.close_all()
         if taken:
             logger.warning("Took back %d job(s) whose worker had stopped.", taken)
 
@@ -98,11 +106,16 @@ def sweep_interval() -> float:
 class DjangoRQWorker(RQWorker):
     """RQ's forking worker, closing Django's connections before each fork.
 
-    A connection opened in the parent (the recovery sweep, a failure callback)
-    must never be shared with a work-horse: PostgreSQL connections break when
-    two processes use one socket.
+    A connection opened in the parent (a failure callback) must never be
+    shared with a work-horse: PostgreSQL connections break when two processes
+    use one socket. The fork waits for a recovery sweep in progress
+    (``FORK_GUARD``).
     """
 
     def execute_job(self, *args: Any, **kwargs: Any) -> Any:
         connections.close_all()
         return super().execute_job(*args, **kwargs)
+
+    def fork_work_horse(self, *args: Any, **kwargs: Any) -> Any:
+        with FORK_GUARD:
+            return super().fork_work_horse(*args, **kwargs)
