@@ -1,5 +1,5 @@
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,10 +12,15 @@ from catalog.serializers import (
     TypesSerializer,
 )
 from catalog.services import catalog_model_delete, catalog_model_update
-from config.api import InvalidInput, normalize_sha256, validated
+from config.api import (
+    ErrorSerializer,
+    InvalidInput,
+    StatusSerializer,
+    normalize_sha256,
+    validated,
+)
 from config.authentication import token_mode
 from config.permissions import StaffRequired
-from tags.serializers import StatusSerializer
 
 
 class HelloView(APIView):
@@ -45,7 +50,7 @@ LIST_PARAMETERS = [
     OpenApiParameter(
         "q",
         str,
-        description="Words and \"quoted phrases\"; each must occur (any case) in the name, "
+        description='Words and "quoted phrases"; each must occur (any case) in the name, '
         "path, description, a trigger word or a tag name.",
     ),
     OpenApiParameter("tags", str, description="Comma-separated tag ids; models with all."),
@@ -119,7 +124,11 @@ class ModelDetailView(APIView):
 
     @extend_schema(
         request=None,
-        responses=StatusSerializer,
+        responses={
+            200: StatusSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="Not staff (API_AUTH=token)."),
+            404: OpenApiResponse(ErrorSerializer, description="No catalog model has it."),
+        },
         summary="Remove a model from the catalog (never its file)",
         description="Removes the record, its tag links, its locations and its sample images "
         "(their files too). The model file on disk is never touched. Staff only with "

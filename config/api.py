@@ -250,6 +250,12 @@ def json_server_error(request: HttpRequest) -> JsonResponse:
     )
 
 
+class StatusSerializer(serializers.Serializer):
+    """``{"status": "success"}``: the answer of a route that only acts, for the API schema."""
+
+    status = serializers.CharField()
+
+
 class ErrorSerializer(serializers.Serializer):
     """The shape of every error response, for the API schema."""
 

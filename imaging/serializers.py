@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from config.api import Sha256Field
+from config.api import Sha256Field, StatusSerializer
 from imaging.models import Quality
 
 # Seqs are positions in a list of pictures; nine digits is far beyond any model.
@@ -33,10 +33,6 @@ class SampleImagesRequestSerializer(serializers.Serializer):
 
 class CountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-
-
-class StatusSerializer(serializers.Serializer):
-    status = serializers.CharField()
 
 
 class UploadResponseSerializer(StatusSerializer):

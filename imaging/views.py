@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ErrorSerializer, InvalidInput, TooLarge, validated
+from config.api import ErrorSerializer, InvalidInput, StatusSerializer, TooLarge, validated
 from imaging.responses import original_response, parse_quality, rendition_response
 from imaging.selectors import (
     catalog_model_get,
@@ -29,7 +29,6 @@ from imaging.serializers import (
     SampleImagesRequestSerializer,
     SampleImagesResponseSerializer,
     Sha256QuerySerializer,
-    StatusSerializer,
     UploadResponseSerializer,
 )
 from imaging.services import sample_image_add, sample_image_delete

@@ -84,7 +84,3 @@ class TagMergeSerializer(serializers.Serializer):
 class TagMergeResultSerializer(serializers.Serializer):
     tag = TagSerializer()
     merged = serializers.IntegerField(help_text="Tags merged into it and deleted.")
-
-
-class StatusSerializer(serializers.Serializer):
-    status = serializers.CharField()

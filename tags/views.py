@@ -1,15 +1,14 @@
 """Tag writes. GET /api/tags is served by catalog (catalog/curation_views.py): its
 counts and facets filter catalog models, and this app does not import catalog."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import NotFound, validated
+from config.api import ErrorSerializer, NotFound, StatusSerializer, validated
 from tags.models import Tag
 from tags.serializers import (
-    StatusSerializer,
     TagListSerializer,
     TagMergeResultSerializer,
     TagMergeSerializer,
@@ -68,7 +67,10 @@ class TagDetailView(APIView):
 
     @extend_schema(
         request=None,
-        responses=StatusSerializer,
+        responses={
+            200: StatusSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No tag has this id."),
+        },
         summary="Delete a tag: it leaves every catalog and pending model",
         operation_id="tag_delete",
     )
