@@ -18,6 +18,7 @@ from django.db import transaction
 
 from catalog.models import CatalogModel, ModelLocation
 from catalog.services import FileChanged, file_sha256_cached
+from config.prepared import PreparedQuery
 
 # Rows per IN (...) query: under SQLite's bound-parameter cap.
 BATCH = 500
@@ -102,6 +103,26 @@ def location_add(
         affected = {model.pk} | ({previous[0]} if previous is not None else set())
         models_presence_refresh(affected, keep_paths={model.pk} if keep_path else ())
     return location
+
+
+# A location's id by path: compiled once, run for each promoted file.
+_LOCATION_AT = PreparedQuery(
+    lambda path: ModelLocation.objects.filter(path=path).values_list("pk")[:1]
+)
+
+
+def location_add_new(*, model: CatalogModel) -> ModelLocation:
+    """``location_add`` of ``model.path`` for a model just created there, in the
+    caller's transaction.
+
+    The model row is already present and holds that path: when the file is
+    there and the path is no model's location yet (the common case of a
+    promotion), the location is one INSERT and nothing else needs refreshing.
+    """
+    info = path_stat(model.path)
+    if info is None or _LOCATION_AT.row(model.path) is not None:
+        return location_add(model=model, path=model.path, info=info)
+    return ModelLocation.objects.create(model=model, path=model.path, **stat_values(info))
 
 
 def _path_adopt(model: CatalogModel) -> None:

@@ -168,17 +168,19 @@ def promoted_name(pending: PendingModel, record: dict[str, Any]) -> str:
     return pending.name
 
 
-def embedded_thumbnail_add(*, model: CatalogModel, path: str) -> bool:
+def embedded_thumbnail_add(*, model: CatalogModel, path: str, uri: str | None = None) -> bool:
     """Make the file's embedded thumbnail (``modelspec.thumbnail``) sample image 0 of a
     model that has no images, through the checks and renditions of an upload.
 
     True when an image was added. A thumbnail that is not a picture, too large
     (MAX_UPLOAD_MB) or not base64 is skipped with a log line; never raises
-    for it. Writes a SampleImage and its files.
+    for it. Writes a SampleImage and its files. ``uri``: the thumbnail read
+    ahead of the transaction ("" for none; None: read the header now).
     """
     from imaging.services import sample_image_add  # imaging depends on catalog, not on us
 
-    uri = embedded_thumbnail(path)
+    if uri is None:
+        uri = embedded_thumbnail(path)
     content, extension = _decoded(uri)
     if content is None or model.images.exists():
         return False

@@ -6,9 +6,10 @@ import hashlib
 from collections.abc import Iterable
 
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, transaction
+from django.db.models import Exists, Max, OuterRef, QuerySet
 
+from config.prepared import INTEGER_MARK, PreparedQuery
 from imaging.services import files_removed_on_rollback, image_decode_check
 from migration_app.models import PendingImage, PendingModel
 
@@ -69,3 +70,38 @@ def pending_models_delete(*, ids: Iterable[int]) -> int:
     """
     _, per_model = PendingModel.objects.filter(pk__in=list(ids)).delete()
     return per_model.get(PendingModel._meta.label, 0)
+
+
+def _pending_locked_query(pending_id: int) -> QuerySet:
+    links = PendingModel.tags.through.objects.filter(pendingmodel=OuterRef("pk"))
+    images = PendingImage.objects.filter(pending_model=OuterRef("pk"))
+    return (
+        PendingModel.objects.select_for_update()
+        .annotate(has_tags=Exists(links), has_images=Exists(images))
+        .filter(pk=pending_id)[:1]
+    )
+
+
+_PENDING_LOCKED = PreparedQuery(_pending_locked_query, mark=INTEGER_MARK)
+
+
+def pending_locked(pending_id: int) -> PendingModel | None:
+    """The pending row, locked for the caller's transaction, with ``has_tags`` and
+    ``has_images`` (one query, compiled once: a promotion runs it per item)."""
+    return _PENDING_LOCKED.first(pending_id)
+
+
+def pending_row_delete(pending: PendingModel) -> None:
+    """Delete a pending row read by ``pending_locked`` in this transaction.
+
+    Without tags or images (known under the row's lock, so none was added
+    since) it is one DELETE; else Django's delete, whose signals remove the
+    images' files after commit.
+    """
+    if pending.has_tags or pending.has_images:
+        pending.delete()
+        return
+    table = connection.ops.quote_name(PendingModel._meta.db_table)
+    column = connection.ops.quote_name(PendingModel._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE {column} = %s", [pending.pk])

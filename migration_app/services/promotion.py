@@ -10,11 +10,12 @@ from django.db import IntegrityError, transaction
 
 from catalog.file_info import catalog_file_info_fill
 from catalog.hashing import FileStat
-from catalog.locations import location_add
+from catalog.locations import location_add, location_add_new
 from catalog.models import CatalogModel
 from catalog.services import FileChanged
 from config.api import InvalidInput, ServiceError
 from config.checkpoints import checkpoint
+from config.prepared import PreparedQuery
 from config.progress import NULL_PROGRESS, Progress
 from imaging.services import files_removed_on_rollback, sample_image_add
 from migration_app.models import PendingModel
@@ -23,7 +24,11 @@ from migration_app.services.file_info import (
     promoted_name,
     promotion_file_values,
 )
-from migration_app.services.pending import pending_image_content
+from migration_app.services.pending import (
+    pending_image_content,
+    pending_locked,
+    pending_row_delete,
+)
 from migration_app.services.promotion_reads import FileRead, ReadAhead, pending_read_now
 from migration_app.services.records import catalog_fields_apply, catalog_tags_add, record_values
 from migration_app.services.sidecars import pending_sidecars_apply
@@ -172,7 +177,7 @@ def pending_model_promote(
         return _failed(pending_id, f"{pending.path} could not be read ({exc.strerror or exc}).")
     try:
         with files_removed_on_rollback(), transaction.atomic():
-            return _resolve(pending_id, sha256, stat, strategy, file_values)
+            return _resolve(pending_id, sha256, stat, strategy, file_values, read)
     except IntegrityError:
         return _failed(
             pending_id,
@@ -187,25 +192,31 @@ def _failed(pending_id: int, error: str, sha256: str = "") -> PromotionOutcome:
     return PromotionOutcome(FAILED, pending_id, sha256=sha256, error=error)
 
 
+# The catalog model of a sha256, locked: compiled once, run per item.
+_CATALOG_LOCKED = PreparedQuery(
+    lambda sha256: CatalogModel.objects.select_for_update().filter(pk=sha256)[:1]
+)
+
+
 def _resolve(
     pending_id: int,
     sha256: str,
     stat: FileStat,
     strategy: str | None,
     file_values: dict[str, Any],
+    read: FileRead,
 ) -> PromotionOutcome:
-    pending = PendingModel.objects.select_for_update().filter(pk=pending_id).first()
+    pending = pending_locked(pending_id)
     if pending is None:
         return _failed(pending_id, f"Pending model {pending_id} was removed meanwhile.", sha256)
-    existing = CatalogModel.objects.select_for_update().filter(pk=sha256).first()
+    existing = _CATALOG_LOCKED.first(sha256)
     if existing is None:
         values = record_values(pending) | {"size_bytes": stat.size_bytes} | file_values
         values["name"] = promoted_name(pending, file_values["file_info"])
         model = CatalogModel.objects.create(sha256=sha256, **values)
-        location_add(model=model, path=pending.path)
+        location_add_new(model=model)
         _carry_over(pending, model)
-        pending_sidecars_apply(pending=pending, model=model, new_model=True)
-        embedded_thumbnail_add(model=model, path=stat.path)
+        _file_extras_apply(pending, model, read, new_model=True)
         return PromotionOutcome(SUCCESS, pending_id, sha256)
     if strategy is None:
         return PromotionOutcome(
@@ -224,7 +235,7 @@ def _resolve(
         # The file stays on disk (it is never touched): remembered as a copy of
         # the model, so that the next scan does not stage it again.
         location_add(model=existing, path=pending.path)
-        pending.delete()
+        pending_row_delete(pending)
         return PromotionOutcome(DELETED, pending_id, sha256)
     values = record_values(pending) | {"size_bytes": stat.size_bytes}
     values["name"] = promoted_name(pending, file_values["file_info"])
@@ -235,20 +246,31 @@ def _resolve(
     catalog_file_info_fill(model=existing, values=file_values)
     location_add(model=existing, path=pending.path)
     _carry_over(pending, existing)
-    pending_sidecars_apply(pending=pending, model=existing, new_model=False)
-    embedded_thumbnail_add(model=existing, path=stat.path)
+    _file_extras_apply(pending, existing, read, new_model=False)
     return PromotionOutcome(SUCCESS, pending_id, sha256, merged=True)
 
 
 def _carry_over(pending: PendingModel, model: CatalogModel) -> None:
     """Move the pending tags and images onto ``model``, then drop the pending row."""
-    catalog_tags_add(model=model, tags=pending.tags.all())
-    for image in pending.images.order_by("position", "id"):
-        try:
-            content = pending_image_content(image)
-        except FileNotFoundError:
-            logger.warning("Pending image %s has no file any more; not carried over.", image)
-            continue
-        sample_image_add(model=model, content=content, file_name=image.file_name, dedupe=True)
+    if pending.has_tags:
+        catalog_tags_add(model=model, tags=pending.tags.all())
+    if pending.has_images:
+        for image in pending.images.order_by("position", "id"):
+            try:
+                content = pending_image_content(image)
+            except FileNotFoundError:
+                logger.warning("Pending image %s has no file any more; not carried over.", image)
+                continue
+            sample_image_add(model=model, content=content, file_name=image.file_name, dedupe=True)
     checkpoint("promotion_carry_over")  # crash tests: catalog rows written, pending kept
-    pending.delete()
+    pending_row_delete(pending)
+
+
+def _file_extras_apply(
+    pending: PendingModel, model: CatalogModel, read: FileRead, *, new_model: bool
+) -> None:
+    """What lies beside or inside the file: sidecars, then the embedded thumbnail."""
+    pending_sidecars_apply(
+        pending=pending, model=model, new_model=new_model, companions=read.companions
+    )
+    embedded_thumbnail_add(model=model, path=read.stat.path, uri=read.thumbnail)

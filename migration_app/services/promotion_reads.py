@@ -1,4 +1,5 @@
-"""What a promotion reads before an item's transaction: the pending row and the file's hash.
+"""What a promotion reads before an item's transaction: the pending row, the file's
+hash, its sidecar names and its embedded thumbnail.
 
 Promoting many items spends its time in two places that can overlap: each
 item's transaction (SQL, most of it Python time in the ORM) and hashing its
@@ -6,7 +7,10 @@ file (``hashlib`` releases the GIL). ``ReadAhead`` reads the pending rows and
 their hash cache rows a chunk at a time (one query each instead of one per
 item), hashes the files on a thread one chunk ahead of the transactions, and
 writes the new hash cache rows in one statement per chunk instead of one
-autocommitted upsert per item. Only the calling thread uses the database.
+autocommitted upsert per item. The thread also lists each folder once per
+chunk for the files' sidecars and reads the embedded thumbnails, so that the
+common item (no sidecar, no thumbnail) costs its transaction no file access
+and no query for them. Only the calling thread uses the database.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+from catalog.fileinfo.record import embedded_thumbnail
+from catalog.fileinfo.sidecars import Companions, companions_find, companions_of
 from catalog.hashing import FileStat, file_stat
 from catalog.models import FileHash
 from catalog.services import (
@@ -32,7 +38,8 @@ CHUNK = 64
 @dataclass
 class FileRead:
     """One item's pending row (None: no such id) and its file's stat and digest,
-    or the error reading the file raised (OSError, FileChanged)."""
+    or the error reading the file raised (OSError, FileChanged); its sidecar
+    and preview names and its embedded thumbnail's data URI ("" if none)."""
 
     pending: PendingModel | None
     stat: FileStat | None = None
@@ -40,10 +47,15 @@ class FileRead:
     error: Exception | None = None
     # The hash cache row to record (None when the cache answered).
     entry: FileHash | None = None
+    companions: Companions | None = None
+    thumbnail: str | None = None
 
 
-def file_read(pending: PendingModel | None, cached: FileHash | None) -> FileRead:
-    """Stat and hash the pending model's file through ``cached``; no database access."""
+def file_read(
+    pending: PendingModel | None, cached: FileHash | None, companions: Companions | None = None
+) -> FileRead:
+    """Stat and hash the pending model's file through ``cached``, find its sidecars
+    (unless ``companions`` are given) and its thumbnail; no database access."""
     if pending is None:
         return FileRead(None)
     try:
@@ -51,7 +63,16 @@ def file_read(pending: PendingModel | None, cached: FileHash | None) -> FileRead
         digest, entry = file_digest_read(path=pending.path, cached=cached)
     except (OSError, FileChanged) as exc:
         return FileRead(pending, error=exc)
-    return FileRead(pending, stat, digest, entry=entry)
+    if companions is None:
+        companions = companions_find(pending.path)
+    return FileRead(
+        pending,
+        stat,
+        digest,
+        entry=entry,
+        companions=companions,
+        thumbnail=embedded_thumbnail(pending.path),
+    )
 
 
 def pending_read_now(pending_id: int) -> FileRead:
@@ -107,12 +128,22 @@ class ReadAhead:
     def _submit(self, ids: list[int]) -> None:
         self.submitted += len(ids)
         rows = PendingModel.objects.in_bulk(ids)
-        cache = file_hashes_lookup(paths=[row.path for row in rows.values()])
+        paths = [row.path for row in rows.values()]
+        cache = file_hashes_lookup(paths=paths)
+        # The pool has one thread: the listing is done before the chunk's files.
+        listing = self.pool.submit(companions_of, paths)
         for pending_id in ids:
             pending = rows.get(pending_id)
             cached = cache.get(pending.path) if pending is not None else None
-            self.futures[pending_id] = self.pool.submit(file_read, pending, cached)
+            self.futures[pending_id] = self.pool.submit(_read_listed, pending, cached, listing)
 
     def _record(self) -> None:
         file_hashes_record(entries=self.entries)
         self.entries = []
+
+
+def _read_listed(
+    pending: PendingModel | None, cached: FileHash | None, listing: Future[dict[str, Companions]]
+) -> FileRead:
+    companions = listing.result().get(pending.path) if pending is not None else None
+    return file_read(pending, cached, companions)

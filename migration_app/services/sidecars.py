@@ -18,7 +18,13 @@ from django.conf import settings
 from django.db import transaction
 
 from catalog.fileinfo.detect import BASE_MODEL_LABELS
-from catalog.fileinfo.sidecars import Sidecars, companions_group, sidecars_load
+from catalog.fileinfo.sidecars import (
+    Companions,
+    Sidecars,
+    companions_find,
+    companions_group,
+    sidecars_load,
+)
 from catalog.fileinfo.sidecars.common import unique_words
 from catalog.models import CatalogModel, FileHash
 from config.api import ServiceError
@@ -316,15 +322,29 @@ def _preview_bytes(path: str, limit: int) -> tuple[bytes, str]:
 
 
 def pending_sidecars_apply(
-    *, pending: PendingModel, model: CatalogModel, new_model: bool
+    *,
+    pending: PendingModel,
+    model: CatalogModel,
+    new_model: bool,
+    companions: Companions | None = None,
 ) -> SidecarsApplied:
     """At promotion: read the pending file's sidecars again, checked against the
     now known hash, and apply them to ``model`` (``sidecars_apply``).
 
     Runs inside the promotion's transaction, after the pending tags and images
     were carried over, so previews are added only when there were none.
+    ``companions``: the file's sidecar and preview names, listed ahead of the
+    transaction (else its folder is listed now).
     """
-    sidecars = sidecars_load(pending.path, hashes=model_hashes(model, model.file_info))
+    if companions is None:
+        companions = companions_find(pending.path)
+    if not companions and "sidecars" not in (model.file_info or {}):
+        # Nothing beside the file and nothing taken from sidecars before: no
+        # query at all, the common case of a promotion.
+        return SidecarsApplied()
+    sidecars = sidecars_load(
+        pending.path, companions=companions, hashes=model_hashes(model, model.file_info)
+    )
     bare_names = {os.path.basename(pending.path), os.path.basename(model.path)}
     return sidecars_apply(
         model=model, sidecars=sidecars, bare_names=bare_names, new_model=new_model

@@ -10,6 +10,7 @@ from catalog.fileinfo.sidecars.common import MAX_SIDECAR_BYTES, Reading
 from catalog.fileinfo.sidecars.files import (
     READERS,
     companions_find,
+    companions_of,
     sidecar_read,
     sidecar_readings,
     sidecars_load,
@@ -34,6 +35,7 @@ __all__ = [
     "Reading",
     "Sidecars",
     "companions_find",
+    "companions_of",
     "companions_group",
     "known_hashes",
     "model_base",

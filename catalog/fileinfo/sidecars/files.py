@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 
 from catalog.fileinfo.sidecars import (
     a1111_json,
@@ -42,15 +43,31 @@ def sidecar_read(source: str, data: bytes, *, file_name: str) -> Reading:
 def companions_find(model_path: str) -> Companions:
     """The sidecars and previews beside ``model_path``, listing its folder once.
 
-    For callers without a listing at hand (promotion, backfill); a folder
-    that cannot be listed has none.
+    For callers without a listing at hand (backfill); a folder that cannot be
+    listed has none.
     """
-    folder, name = os.path.split(model_path)
-    try:
-        names = sorted(os.listdir(folder or "."))
-    except OSError:
-        return Companions()
-    return companions_group(names, [name]).get(name, Companions())
+    return companions_of([model_path])[model_path]
+
+
+def companions_of(model_paths: Iterable[str]) -> dict[str, Companions]:
+    """The companions of each of ``model_paths``, listing each of their folders once.
+
+    A promotion asks for a chunk of files at a time: listing a folder of
+    30,000 files once per file would cost more than the promotion itself.
+    """
+    by_folder: dict[str, list[str]] = defaultdict(list)
+    for path in model_paths:
+        folder, name = os.path.split(path)
+        by_folder[folder].append(name)
+    found: dict[str, Companions] = {}
+    for folder, names in by_folder.items():
+        try:
+            groups = companions_group(sorted(os.listdir(folder or ".")), names)
+        except OSError:
+            groups = {}
+        for name in names:
+            found[os.path.join(folder, name)] = groups.get(name, Companions())
+    return found
 
 
 def sidecar_readings(
