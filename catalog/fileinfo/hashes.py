@@ -15,21 +15,13 @@ buffers, while the first runs on this one.
 from __future__ import annotations
 
 import hashlib
-import mmap
 import os
-import queue
-import threading
 from typing import BinaryIO, NamedTuple
 
-from catalog.hashing import CHUNK_SIZE, THREADED_MIN_SIZE, sha256_of_file
+from catalog.hashing import CORES, THREADED_MIN_SIZE, Consumer, read_blocks, sha256_of_file
 
 AUTOV1_OFFSET = 0x100000
 AUTOV1_LENGTH = 0x10000
-# Buffers in flight: the reader fills one while the two digests work on others.
-BUFFERS = 4
-
-_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-_local = threading.local()
 
 
 class FileDigests(NamedTuple):
@@ -75,89 +67,24 @@ def file_digests(path: str, *, tensor_offset: int | None) -> FileDigests:
     """
     if tensor_offset is None:
         return FileDigests(sha256_of_file(path), "")
+    whole, tensors = hashlib.sha256(), hashlib.sha256()
     with open(path, "rb", buffering=0) as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size >= THREADED_MIN_SIZE and _CORES > 1:
-            return _digests_threaded(handle, tensor_offset)
-        return _digests_serial(handle, tensor_offset)
+        threaded = os.fstat(handle.fileno()).st_size >= THREADED_MIN_SIZE and CORES > 1
+        read_blocks(
+            handle, [whole.update, _from_offset(tensors.update, tensor_offset)], threaded=threaded
+        )
+    return FileDigests(whole.hexdigest(), tensors.hexdigest())
 
 
-def _buffers(count: int) -> list[mmap.mmap]:
-    # Kept per thread, as catalog.hashing does: faulting in fresh mappings per
-    # file costs more than hashing a small one.
-    kept: list[mmap.mmap] = getattr(_local, "buffers", [])
-    while len(kept) < count:
-        kept.append(mmap.mmap(-1, CHUNK_SIZE))
-    _local.buffers = kept
-    return kept[:count]
-
-
-def _digests_serial(handle: BinaryIO, tensor_offset: int) -> FileDigests:
-    whole, tensors = hashlib.sha256(), hashlib.sha256()
-    (buffer,) = _buffers(1)
+def _from_offset(update: Consumer, offset: int) -> Consumer:
+    """``update`` for a file's blocks in order, leaving out its first ``offset`` bytes."""
     position = 0
-    with memoryview(buffer) as view:
-        while count := handle.readinto(buffer):
-            whole.update(view[:count])
-            start = max(tensor_offset - position, 0)
-            if start < count:
-                tensors.update(view[start:count])
-            position += count
-    return FileDigests(whole.hexdigest(), tensors.hexdigest())
 
+    def consume(block: memoryview) -> None:
+        nonlocal position
+        start = max(offset - position, 0)
+        if start < len(block):
+            update(block[start:])
+        position += len(block)
 
-def _digests_threaded(handle: BinaryIO, tensor_offset: int) -> FileDigests:
-    """reader thread -> whole-file digest (here) -> tensor digest thread -> reader."""
-    whole, tensors = hashlib.sha256(), hashlib.sha256()
-    empty: queue.SimpleQueue = queue.SimpleQueue()
-    full: queue.SimpleQueue = queue.SimpleQueue()
-    second: queue.SimpleQueue = queue.SimpleQueue()
-    for buffer in _buffers(BUFFERS):
-        empty.put(buffer)
-
-    def read() -> None:
-        try:
-            while (buffer := empty.get()) is not None:
-                count = handle.readinto(buffer)
-                full.put((buffer, count))
-                if not count:
-                    return
-        except BaseException as exc:  # handed to this thread, which raises it
-            full.put(exc)
-
-    def hash_tensors() -> None:
-        position = 0
-        try:
-            while (item := second.get()) is not None:
-                buffer, count = item
-                start = max(tensor_offset - position, 0)
-                if start < count:
-                    with memoryview(buffer) as view:
-                        tensors.update(view[start:count])
-                position += count
-                empty.put(buffer)
-        except BaseException as exc:  # handed to the first thread, which raises it
-            full.put(exc)
-
-    reader = threading.Thread(target=read, name="digest-reader", daemon=True)
-    hasher = threading.Thread(target=hash_tensors, name="tensor-digest", daemon=True)
-    reader.start()
-    hasher.start()
-    try:
-        while True:
-            item = full.get()
-            if isinstance(item, BaseException):
-                raise item
-            buffer, count = item
-            if not count:
-                break
-            with memoryview(buffer) as view:
-                whole.update(view[:count])
-            second.put((buffer, count))
-    finally:
-        second.put(None)
-        hasher.join()
-        # None stops a reader still waiting for a buffer (after an error here).
-        empty.put(None)
-        reader.join()
-    return FileDigests(whole.hexdigest(), tensors.hexdigest())
+    return consume

@@ -55,9 +55,27 @@ class FailingFile:
         return 3
 
 
-def test_read_error_in_reader_thread_reaches_the_caller():
+@pytest.mark.parametrize("consumers", [1, 2])
+def test_read_error_in_reader_thread_reaches_the_caller(consumers):
+    updates = [hashlib.sha256().update for _ in range(consumers)]
     with pytest.raises(OSError, match="disk went away"):
-        hashing._sha256_with_reader(FailingFile(), 4096)
+        hashing.read_blocks(FailingFile(), updates, threaded=True, chunk_size=4096)
+
+
+def test_error_in_a_consumer_thread_on_the_last_block_reaches_the_caller():
+    def fail(block):
+        raise ValueError("digest went away")
+
+    reads = iter([b"abc", b""])
+
+    class OneBlockFile:
+        def readinto(self, buffer):
+            data = next(reads)
+            buffer[: len(data)] = data
+            return len(data)
+
+    with pytest.raises(ValueError, match="digest went away"):
+        hashing.read_blocks(OneBlockFile(), [hashlib.sha256().update, fail], threaded=True)
 
 
 def test_files_hashed_at_the_same_time_each_get_their_own_digest(tmp_path):
