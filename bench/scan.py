@@ -91,23 +91,38 @@ def walk(root: Path) -> list[tuple[str, int, int]]:
 
 
 def raw_insert(rows: list[tuple[str, int, int]]) -> None:
-    """The same pending rows in one executemany on the raw DB-API cursor, one transaction."""
+    """The same pending rows in one executemany on the raw DB-API cursor, one transaction.
+
+    Every column is written (the fields' defaults where the scan writes no
+    value), so the limit keeps up with the model's columns.
+    """
     from django.db import connection, transaction
     from django.utils import timezone
 
     from migration_app.models import PendingModel
 
-    table = PendingModel._meta.db_table
     now = timezone.now()
+    fields = [field for field in PendingModel._meta.concrete_fields if not field.primary_key]
+    defaults = {field.attname: field.get_default() for field in fields}
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     sql = (
-        f"INSERT INTO {table} (path, name, type, size_bytes, created_at, sha256, description, "
-        "community_links, prompt_positive, prompt_negative, staged_at) "
-        "VALUES (%s, %s, %s, %s, %s, '', '', '', '', '', %s)"
+        f"INSERT INTO {connection.ops.quote_name(PendingModel._meta.db_table)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
-    values = [
-        (path, os.path.basename(path), "loras", size, mtime // 1_000_000, now)
-        for path, size, mtime in rows
-    ]
+
+    def row(path: str, size: int, mtime: int) -> tuple:
+        values = defaults | {
+            "path": path,
+            "name": os.path.basename(path),
+            "type": "loras",
+            "size_bytes": size,
+            "mtime_ns": mtime,
+            "created_at": mtime // 1_000_000,
+            "staged_at": now,
+        }
+        return tuple(field.get_db_prep_save(values[field.attname], connection) for field in fields)
+
+    values = [row(path, size, mtime) for path, size, mtime in rows]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, values)
 
