@@ -29,8 +29,8 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # Held by the recovery sweep while it talks to the database and the broker, and
 # by the RQ worker while it forks: a fork while another thread is inside
 # SQLite, libpq or redis-py can copy a held lock into the work-horse, which
-# then blocks forever on its first query (seen on SQLite, the horse never
-# started its job).
+# then blocks forever on its first query (a CI run on SQLite showed a
+# re-queued job whose horse never made progress, which fits this).
 FORK_GUARD = threading.Lock()
 
 
@@ -89,7 +89,9 @@ class RecoverySweep:
             try:
                 taken = jobs_recover(worker_id=worker_id)
             except DatabaseError:
-                logger.warning("The job recovery sweep could not reach the database.", exc_info=True)
+                logger.warning(
+                    "The job recovery sweep could not reach the database.", exc_info=True
+                )
                 return
             finally:
                 if threading.current_thread() is not threading.main_thread():

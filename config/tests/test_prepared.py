@@ -4,7 +4,7 @@ import pytest
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
-from catalog.models import ModelLocation
+from catalog.models import CatalogModel, ModelLocation
 from config.prepared import INTEGER_MARK, PreparedQuery
 from migration_app.models import PendingModel
 from tags.models import Tag
@@ -37,9 +37,12 @@ def test_answers_like_the_orm_for_each_value_with_annotations():
 
 
 def test_row_answers_the_columns_or_none():
+    model = CatalogModel.objects.create(sha256="a" * 64, name="m", type="loras", path="/m/a")
+    ModelLocation.objects.create(model=model, path="/m/a", size_bytes=1)
     query = PreparedQuery(
-        lambda path: ModelLocation.objects.filter(path=path).values_list("path")[:1]
+        lambda path: ModelLocation.objects.filter(path=path).values_list("path", "size_bytes")[:1]
     )
+    assert query.row("/m/a") == ("/m/a", 1)
     assert query.row("/nowhere") is None
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from catalog.file_info import catalog_file_info_fill
-from catalog.hashing import FileStat
 from catalog.locations import location_add, location_add_new
 from catalog.models import CatalogModel
 from catalog.services import FileChanged
@@ -177,7 +176,7 @@ def pending_model_promote(
         return _failed(pending_id, f"{pending.path} could not be read ({exc.strerror or exc}).")
     try:
         with files_removed_on_rollback(), transaction.atomic():
-            return _resolve(pending_id, sha256, stat, strategy, file_values, read)
+            return _resolve(pending_id, sha256, read, strategy, file_values)
     except IntegrityError:
         return _failed(
             pending_id,
@@ -201,17 +200,16 @@ _CATALOG_LOCKED = PreparedQuery(
 def _resolve(
     pending_id: int,
     sha256: str,
-    stat: FileStat,
+    read: FileRead,
     strategy: str | None,
     file_values: dict[str, Any],
-    read: FileRead,
 ) -> PromotionOutcome:
     pending = pending_locked(pending_id)
     if pending is None:
         return _failed(pending_id, f"Pending model {pending_id} was removed meanwhile.", sha256)
     existing = _CATALOG_LOCKED.first(sha256)
     if existing is None:
-        values = record_values(pending) | {"size_bytes": stat.size_bytes} | file_values
+        values = record_values(pending) | {"size_bytes": read.stat.size_bytes} | file_values
         values["name"] = promoted_name(pending, file_values["file_info"])
         model = CatalogModel.objects.create(sha256=sha256, **values)
         location_add_new(model=model)
@@ -237,7 +235,7 @@ def _resolve(
         location_add(model=existing, path=pending.path)
         pending_row_delete(pending)
         return PromotionOutcome(DELETED, pending_id, sha256)
-    values = record_values(pending) | {"size_bytes": stat.size_bytes}
+    values = record_values(pending) | {"size_bytes": read.stat.size_bytes}
     values["name"] = promoted_name(pending, file_values["file_info"])
     # The path is not a field to fill or override: the copy becomes a location,
     # and ``path`` stays the model's primary present location.
