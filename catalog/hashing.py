@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
-import queue
 import threading
 from collections.abc import Callable, Sequence
 from typing import BinaryIO, NamedTuple
@@ -111,102 +110,102 @@ def read_blocks(
 
 
 def _read_blocks_threaded(handle: BinaryIO, consumers: Sequence[Consumer], chunk_size: int) -> None:
-    """reader thread -> consumers[0] (here) -> consumers[1] (its thread) -> ... -> reader."""
-    empty: queue.SimpleQueue[mmap.mmap | None] = queue.SimpleQueue()
-    full: queue.SimpleQueue[tuple[mmap.mmap, int] | BaseException] = queue.SimpleQueue()
-    # Buffers in flight: the reader fills one while each consumer works on
-    # another, and one more waits so no stage idles for a hand-back.
-    for buffer in _buffers(len(consumers) + 2, chunk_size):
-        empty.put(buffer)
-    # inboxes[i] holds the blocks consumers[i + 1] has yet to see; the last
-    # consumer hands each buffer back to the reader.
-    inboxes: list[queue.SimpleQueue[tuple[mmap.mmap, int] | None]] = [
-        queue.SimpleQueue() for _ in consumers[1:]
-    ]
-    onward = [*inboxes, None]
-    reader = threading.Thread(
-        target=_read_into_buffers, args=(handle, empty, full), name="block-reader", daemon=True
-    )
-    stages = [
+    """Every consumer on a thread of its own (the first on this one) over one ring of buffers.
+
+    No thread is only a reader: whichever consumer first needs a block that
+    is not read yet reads it. The consumer that runs ahead pays for the copy
+    and the others catch up, so two digests share two cores evenly (a reader
+    thread beside them made three threads for two cores: docs/PERFORMANCE.md).
+    A single consumer gets a reader after all, as a second consumer that does
+    nothing with its blocks and so reads each one before the first needs it.
+    """
+    if len(consumers) == 1:
+        consumers = [consumers[0], _skip]
+    ring = _BlockRing(handle, _buffers(len(consumers) + 2, chunk_size), len(consumers))
+    threads = [
         threading.Thread(
-            target=_consume_blocks,
-            args=(consumers[number], onward[number - 1], onward[number], empty, full),
-            name=f"block-consumer-{number}",
-            daemon=True,
+            target=ring.consume_all, args=(number, consume), name="block-consumer", daemon=True
         )
-        for number in range(1, len(consumers))
+        for number, consume in enumerate(consumers[1:], start=1)
     ]
-    reader.start()
-    for stage in stages:
-        stage.start()
+    for thread in threads:
+        thread.start()
     try:
-        while True:
-            item = full.get()
-            if isinstance(item, BaseException):
-                raise item
-            buffer, count = item
-            if not count:
-                break
-            with memoryview(buffer) as view:
-                consumers[0](view[:count])
-            _hand_on(buffer, count, onward[0], empty)
+        ring.consume_all(0, consumers[0])
     finally:
-        # None stops each consumer thread after the blocks already queued for
-        # it, then a reader still waiting for a buffer (after an error here).
-        for inbox, stage in zip(inboxes, stages, strict=True):
-            inbox.put(None)
-            stage.join()
-        empty.put(None)
-        reader.join()
-    # A consumer thread that failed on one of the last blocks, after this
-    # thread had seen the end of the file.
-    while not full.empty():
-        if isinstance(item := full.get(), BaseException):
-            raise item
+        for thread in threads:
+            thread.join()
+    if ring.error is not None:
+        raise ring.error
 
 
-def _hand_on(
-    buffer: mmap.mmap,
-    count: int,
-    onward: queue.SimpleQueue[tuple[mmap.mmap, int] | None] | None,
-    empty: queue.SimpleQueue[mmap.mmap | None],
-) -> None:
-    """Pass a block to the next consumer, or its buffer back to the reader after the last."""
-    if onward is None:
-        empty.put(buffer)
-    else:
-        onward.put((buffer, count))
+def _skip(block: memoryview) -> None:
+    """The reader's consumer: reading the block was its whole work."""
 
 
-def _consume_blocks(
-    consume: Consumer,
-    inbox: queue.SimpleQueue[tuple[mmap.mmap, int] | None],
-    onward: queue.SimpleQueue[tuple[mmap.mmap, int] | None] | None,
-    empty: queue.SimpleQueue[mmap.mmap | None],
-    full: queue.SimpleQueue[tuple[mmap.mmap, int] | BaseException],
-) -> None:
-    """A consumer's own thread: every block in its inbox until None."""
-    try:
-        while (item := inbox.get()) is not None:
-            buffer, count = item
-            with memoryview(buffer) as view:
-                consume(view[:count])
-            _hand_on(buffer, count, onward, empty)
-    except BaseException as exc:  # handed to the calling thread, which raises it
-        full.put(exc)
+class _BlockRing:
+    """Blocks of a file in order, in a ring of buffers that every consumer sees.
 
+    Block ``i`` lives in buffer ``i % len(buffers)`` until every consumer is
+    done with it. The first error (a read, or a consumer) stops every consumer.
+    """
 
-def _read_into_buffers(
-    handle: BinaryIO,
-    empty: queue.SimpleQueue[mmap.mmap | None],
-    full: queue.SimpleQueue[tuple[mmap.mmap, int] | BaseException],
-) -> None:
-    """Fill the buffers handed back until end of file (count 0) or an error."""
-    try:
-        while (buffer := empty.get()) is not None:
-            count = handle.readinto(buffer)
-            full.put((buffer, count))
-            if not count:
-                return
-    except BaseException as exc:  # handed to the calling thread, which raises it
-        full.put(exc)
+    def __init__(self, handle: BinaryIO, buffers: list[mmap.mmap], consumers: int):
+        self.handle = handle
+        self.buffers = buffers
+        self.counts = [0] * len(buffers)
+        self.blocks_read = 0
+        self.ended = False
+        self.reading = False
+        # Blocks each consumer is done with.
+        self.done = [0] * consumers
+        self.error: BaseException | None = None
+        self.changed = threading.Condition()
+
+    def consume_all(self, number: int, consume: Consumer) -> None:
+        """Give every block in turn to consumer ``number``; an error is kept for the caller."""
+        try:
+            index = 0
+            while (count := self._block(index)) is not None:
+                with memoryview(self.buffers[index % len(self.buffers)]) as view:
+                    consume(view[:count])
+                with self.changed:
+                    self.done[number] = index + 1
+                    self.changed.notify_all()
+                index += 1
+        except BaseException as exc:
+            with self.changed:
+                self.error = self.error or exc
+                self.changed.notify_all()
+
+    def _block(self, index: int) -> int | None:
+        """The byte count of block ``index``, read now if no consumer has read it yet;
+        None at the end of the file or after an error."""
+        slot = index % len(self.buffers)
+        with self.changed:
+            while True:
+                if self.error is not None:
+                    return None
+                if index < self.blocks_read:
+                    return self.counts[slot]
+                if self.ended:
+                    return None
+                # Reading block ``index`` overwrites block ``index - len(buffers)``:
+                # every consumer must be done with it.
+                if not self.reading and min(self.done) > index - len(self.buffers):
+                    self.reading = True
+                    break
+                self.changed.wait()
+        # Outside the lock: the read (a kernel copy) releases the GIL, and the
+        # other consumers go on with the blocks already read meanwhile.
+        # A read that fails raises to consume_all, which stops every consumer.
+        count = self.handle.readinto(self.buffers[slot])
+        with self.changed:
+            self.reading = False
+            self.counts[slot] = count
+            if count:
+                self.blocks_read += 1
+            else:
+                self.ended = True
+            self.changed.notify_all()
+        return count or None

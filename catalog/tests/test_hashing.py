@@ -108,3 +108,21 @@ def test_cached_hash_is_reused_until_the_file_changes_then_replaced(tmp_path):
     assert file_sha256_cached(path=str(path)) == hashlib.sha256(b"second, longer").hexdigest()
     assert FileHash.objects.filter(path=str(path)).count() == 1
     assert first == hashlib.sha256(b"first").hexdigest()
+
+
+@pytest.mark.parametrize("consumers", [1, 2, 3])
+def test_every_consumer_sees_every_block_in_order_over_a_small_ring(tmp_path, consumers):
+    # 4 KiB blocks: hundreds of turns of the ring, whichever consumer reads.
+    data = os.urandom(700_001)
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(data)
+    digests = [hashlib.sha256() for _ in range(consumers)]
+
+    with open(path, "rb", buffering=0) as handle:
+        hashing.read_blocks(
+            handle, [digest.update for digest in digests], threaded=True, chunk_size=4096
+        )
+
+    assert [digest.hexdigest() for digest in digests] == [
+        hashlib.sha256(data).hexdigest()
+    ] * consumers

@@ -30,7 +30,8 @@ from config.api import Conflict
 from config.progress import NULL_PROGRESS, Progress
 from library.services.paths import root_type_for
 from migration_app.models import PendingModel
-from migration_app.services.folder_scan import FoundFile, found_files_stage
+from migration_app.services.folder_scan import found_files_stage
+from migration_app.services.model_walk import FoundFile
 
 # Rows read and stat'ed per round: one SELECT, then writes only for what changed.
 STAT_BATCH = 2000

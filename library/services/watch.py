@@ -32,12 +32,8 @@ from watchdog.observers.polling import PollingObserver
 from config.api import ServiceError
 from library.services.paths import root_type_for
 from library.services.verify import locations_verify
-from migration_app.services.folder_scan import (
-    MODEL_EXTENSIONS,
-    FoundFile,
-    found_files_stage,
-    model_files_walk,
-)
+from migration_app.services.folder_scan import found_files_stage
+from migration_app.services.model_walk import FoundFile, is_model_name, model_files_walk
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +46,7 @@ ROOT_CHECK_SECONDS = 5.0
 
 
 def is_model_file(path: str) -> bool:
-    name = os.path.basename(path).lstrip(".")
-    dot = name.rfind(".")
-    return dot > 0 and name[dot:].lower() in MODEL_EXTENSIONS
+    return is_model_name(os.path.basename(path))
 
 
 class _Events(FileSystemEventHandler):
@@ -201,8 +195,8 @@ class LibraryWatcher:
             self.next_root_check = now + self.root_check_seconds
             self._roots_check(folders_added)
         for folder in folders_added:
-            for found in model_files_walk([("", folder)]):
-                touched.add(found.path)
+            for files in model_files_walk([("", folder)]):
+                touched.update(found.path for found in files)
         if removed or folders_removed:
             self._verify(paths=removed)
             for folder in folders_removed:

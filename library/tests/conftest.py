@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from migration_app.services.folder_scan import MODEL_EXTENSIONS
+from migration_app.services.model_walk import MODEL_EXTENSIONS
 
 
 def digest(content: bytes) -> str:

@@ -13,8 +13,9 @@ import binascii
 import logging
 import os
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from itertools import filterfalse
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -24,6 +25,7 @@ from catalog.fileinfo.record import embedded_thumbnail, file_record_of, summary_
 from catalog.hashing import FileStat
 from catalog.models import CatalogModel
 from config.api import ServiceError
+from config.collector import collector_paused
 from config.progress import NULL_PROGRESS, Progress
 from migration_app.models import PendingModel
 
@@ -89,6 +91,32 @@ def pending_rows(paths: Iterable[str]) -> dict[str, tuple[int, int, int]]:
             ).values_list("path", "pk", "size_bytes", "mtime_ns")
         ]
     return {path: (pk, size, mtime) for path, pk, size, mtime in rows if path in wanted}
+
+
+Found = TypeVar("Found", bound=tuple)
+
+
+def pending_unchanged_drop(found: Sequence[Found]) -> list[Found]:
+    """``found`` (FoundFile tuples: path, type, size, mtime_ns) without the files
+    whose pending row records them as they are.
+
+    The re-scan's shortcut: when ``found`` is a good part of the pending
+    table, the table's rows are read in one query as the same tuples and
+    compared with the walk's as a set, in C; nothing per unchanged file is
+    done in Python. A smaller ``found`` is returned as it is (the per-path
+    lookups that follow are cheaper than reading the table). A file whose row
+    differs only in type stays in ``found``; the lookups skip it.
+    """
+    if len(found) <= BATCH or len(found) * 4 < PendingModel.objects.count():
+        return list(found)
+    table = connection.ops.quote_name(PendingModel._meta.db_table)
+    with collector_paused(), connection.cursor() as cursor:
+        # mtime 0: never recorded, so never unchanged (its header is read again).
+        cursor.execute(f"SELECT path, type, size_bytes, mtime_ns FROM {table} WHERE mtime_ns <> 0")
+        stored = set(cursor.fetchall())
+        if stored.issuperset(found):
+            return []
+        return list(filterfalse(stored.__contains__, found))
 
 
 def pending_changed(

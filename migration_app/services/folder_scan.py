@@ -6,13 +6,10 @@ cache so that a later promotion does not read the files again.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -28,6 +25,7 @@ from catalog.services import (
 )
 from catalog.types import canonical_type
 from config.api import Conflict, InvalidInput, NotConfigured
+from config.collector import collector_paused
 from config.progress import NULL_PROGRESS, Progress
 from migration_app.models import PendingModel
 from migration_app.selectors import BATCH, known_paths
@@ -36,32 +34,17 @@ from migration_app.services.file_info import (
     pending_changed,
     pending_file_info_update,
     pending_rows,
+    pending_unchanged_drop,
 )
+from migration_app.services.model_walk import FoundFile, model_files_walk
 from migration_app.services.relink import found_files_relink
 from migration_app.services.sidecars import scan_sidecar_records
-
-logger = logging.getLogger(__name__)
-
-MODEL_EXTENSIONS = frozenset(
-    {".safetensors", ".ckpt", ".pt", ".pt2", ".pth", ".bin", ".pkl", ".sft", ".gguf", ".onnx"}
-)
 
 ROOTS_HELP = (
     "No model roots are configured. Set MODEL_ROOTS to type=folder pairs separated by ';' "
     "(for example checkpoints=/models/checkpoints;loras=/models/loras) or COMFYUI_PATH "
     "to a ComfyUI folder, then restart the service."
 )
-
-
-class FoundFile(NamedTuple):
-    """A model file the walk found. A named tuple: a re-scan makes 100,000 of
-    them, and a frozen dataclass costs twice as much to build (a fifth of a
-    bare walk's time per file)."""
-
-    path: str
-    type: str
-    size_bytes: int
-    mtime_ns: int
 
 
 @dataclass
@@ -146,90 +129,6 @@ def _configured_type(model_type: str, roots: dict[str, list[str]]) -> str:
     )
 
 
-def model_files_walk(
-    roots: Iterable[tuple[str, str]],
-    *,
-    missing_roots: list[str] | None = None,
-    listings: dict[str, list[str]] | None = None,
-) -> Iterator[FoundFile]:
-    """Every model file under ``roots``, each file once.
-
-    Directories are remembered by (st_dev, st_ino), so a symlink loop or a
-    folder reached from two roots is walked once; files likewise, so a file
-    reachable from two roots (or through a hard link) is reported once.
-    ``listings`` receives the names in every folder holding a model file, so
-    that its sidecars are found without listing it again.
-    """
-    seen_dirs: set[tuple[int, int]] = set()
-    seen_files: set[tuple[int, int]] = set()
-    for model_type, root in roots:
-        if not os.path.isdir(root):
-            if missing_roots is not None:
-                missing_roots.append(root)
-            continue
-        # Normalised once here: every path below is then root + names, so no
-        # per-file normpath/abspath (a fifth of a 100,000-file walk).
-        stack = [os.path.normpath(os.path.abspath(root))]
-        while stack:
-            folder = stack.pop()
-            entries = _entries(folder, seen_dirs)
-            subfolders = []
-            listed = listings is None
-            for entry in entries:
-                found = _model_file(entry, model_type, seen_files, subfolders)
-                if found is not None:
-                    if not listed:
-                        listings[folder] = [entry.name for entry in entries]
-                        listed = True
-                    yield found
-            stack.extend(reversed(subfolders))
-
-
-def _entries(folder: str, seen_dirs: set[tuple[int, int]]) -> list[os.DirEntry]:
-    try:
-        info = os.stat(folder)
-        if (info.st_dev, info.st_ino) in seen_dirs:
-            return []
-        seen_dirs.add((info.st_dev, info.st_ino))
-        with os.scandir(folder) as iterator:
-            return sorted(iterator, key=lambda entry: entry.name)
-    except OSError as exc:
-        logger.warning("Scan: cannot list %s (%s); skipped.", folder, exc)
-        return []
-
-
-def _model_file(
-    entry: os.DirEntry,
-    model_type: str,
-    seen_files: set[tuple[int, int]],
-    subfolders: list[str],
-) -> FoundFile | None:
-    try:
-        if entry.is_dir():
-            subfolders.append(entry.path)
-            return None
-        if _extension(entry.name) not in MODEL_EXTENSIONS or not entry.is_file():
-            return None
-        info = entry.stat()
-    except OSError:  # a dangling symlink, or a file removed while walking
-        return None
-    key = (info.st_dev, info.st_ino)
-    if key in seen_files:
-        return None
-    seen_files.add(key)
-    return FoundFile(entry.path, model_type, info.st_size, info.st_mtime_ns)
-
-
-def _extension(name: str) -> str:
-    """os.path.splitext(name)[1].lower(), in a fraction of its time (called per file).
-
-    Leading dots do not start an extension, as with splitext: ".bin" has none.
-    """
-    stem = name.lstrip(".")
-    dot = stem.rfind(".")
-    return stem[dot:].lower() if dot > 0 else ""
-
-
 def folder_scan(*, model_type: str | None = None, progress: Progress = NULL_PROGRESS) -> ScanResult:
     """Walk the model roots (of one type, or all) and stage every new model file.
 
@@ -245,11 +144,15 @@ def folder_scan(*, model_type: str | None = None, progress: Progress = NULL_PROG
     progress.start(None)
     found: list[FoundFile] = []
     listings: dict[str, list[str]] = {}
-    walk = model_files_walk(roots, missing_roots=result.missing_roots, listings=listings)
-    for found_file in walk:
-        found.append(found_file)
-        progress.advance()
-    result.scanned = len(found)
+    # The walk and the bulk comparison build a tuple per file and make no
+    # cycles: the collector waits until the unchanged files' tuples are freed.
+    with collector_paused():
+        walk = model_files_walk(roots, missing_roots=result.missing_roots, listings=listings)
+        for files in walk:
+            found.extend(files)
+            progress.advance(len(files))
+        result.scanned = len(found)
+        found = pending_unchanged_drop(found)
     return found_files_stage(found=found, result=result, listings=listings, progress=progress)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from migration_app.models import PendingModel
 from migration_app.selectors import BATCH, known_paths
@@ -73,3 +75,46 @@ def test_known_paths_reads_the_table_or_batches_alike(make_model):
 
     assert known_paths(paths) == set(paths[::2]) | {paths[1]}
     assert known_paths(paths[:7]) == {paths[0], paths[1], paths[2], paths[4], paths[6]}
+
+
+def test_rescan_of_many_files_rereads_only_what_changed_and_stages_what_is_new(many_files):
+    folder_scan()
+    files = sorted(many_files.rglob("*.safetensors"))
+    files[3].write_bytes(b"longer now")  # size changed
+    os.utime(files[700], ns=(1_000_000_000, 1_000_000_000))  # mtime changed
+    never = PendingModel.objects.get(path=str(files[900]))
+    PendingModel.objects.filter(pk=never.pk).update(mtime_ns=0)  # mtime never recorded
+    (many_files / "set_0" / "new.safetensors").write_bytes(b"n")
+
+    again = folder_scan()
+
+    assert again.scanned == len(files) + 1
+    assert again.pending_added == 1 and again.file_info_refreshed == 3
+    assert again.skipped == len(files)
+    changed = PendingModel.objects.get(path=str(files[3]))
+    assert changed.size_bytes == len(b"longer now")
+    assert PendingModel.objects.get(path=str(files[700])).mtime_ns == 1_000_000_000
+    assert PendingModel.objects.get(pk=never.pk).mtime_ns == os.stat(files[900]).st_mtime_ns
+
+
+def test_rescan_of_many_unchanged_files_reads_the_pending_table_once(many_files):
+    folder_scan()
+
+    with CaptureQueriesContext(connection) as queries:
+        again = folder_scan()
+
+    assert again.skipped == again.scanned == PendingModel.objects.count()
+    reads = [q["sql"] for q in queries if "pendingmodel" in q["sql"] and "COUNT" not in q["sql"]]
+    assert len(reads) == 1 and len(queries) <= 8
+
+
+def test_rescan_with_the_type_of_a_folder_changed_keeps_each_file_pending_once(
+    many_files, settings
+):
+    folder_scan()
+    settings.MODEL_ROOTS = {"checkpoints": [str(many_files)]}
+
+    again = folder_scan()
+
+    assert again.pending_added == 0 and again.skipped == again.scanned
+    assert PendingModel.objects.count() == again.scanned

@@ -439,7 +439,8 @@ def test_scan_command_says_how_many_new_files_have_sidecars(library):
 
 
 def test_a_file_staged_alone_as_the_watcher_does_gets_its_sidecars(library):
-    from migration_app.services.folder_scan import FoundFile, found_files_stage
+    from migration_app.services.folder_scan import found_files_stage
+    from migration_app.services.model_walk import FoundFile
 
     info = library.zkz.stat()
     found = FoundFile(str(library.zkz), "loras", info.st_size, info.st_mtime_ns)
