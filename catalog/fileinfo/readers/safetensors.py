@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from catalog.fileinfo.readers import JSON_ERRORS, HeaderError, json_loads
+from config.collector import collector_paused
 
 # The safetensors format refuses headers over 100 MB; so do we, before reading them.
 MAX_HEADER_BYTES = 100 * 1000 * 1000
@@ -77,6 +78,12 @@ def read_header(handle: BinaryIO, size: int, head: bytes = b"") -> SafetensorsHe
 
 def parse_header(raw: bytes, *, length: int | None = None) -> SafetensorsHeader:
     """Parse the JSON header bytes (without the 8-byte length). Raises HeaderError."""
+    # Thousands of dicts and lists, no cycles: the collector waits (config/collector.py).
+    with collector_paused():
+        return _parsed(raw, length)
+
+
+def _parsed(raw: bytes, length: int | None) -> SafetensorsHeader:
     try:
         document = json_loads(raw)
     except JSON_ERRORS as exc:
