@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
 from typing import BinaryIO
 
 from catalog.fileinfo.readers import JSON_ERRORS, HeaderError, json_loads
@@ -102,17 +104,8 @@ def _parsed(raw: bytes, length: int | None) -> SafetensorsHeader:
         if isinstance(metadata, dict)
         else {}
     )
-    dtype_elements: dict[str, int] = {}
-    prod = math.prod
-    get = dtype_elements.get
-    # The one loop over every tensor (a checkpoint has 2,500): counts each
-    # dtype's elements with no per-tensor type check. A wrong type fails here
-    # (a missing key, an unhashable dtype, a shape prod() refuses) or shows in
-    # the totals, checked once after the loop.
     try:
-        for entry in document.values():
-            dtype = entry["dtype"]
-            dtype_elements[dtype] = get(dtype, 0) + prod(entry["shape"])
+        dtype_elements = _elements_by_dtype(list(document.values()))
     except (TypeError, KeyError):
         raise HeaderError(_bad_tensor(document, "has no dtype and shape")) from None
     for dtype, elements in dtype_elements.items():
@@ -125,6 +118,27 @@ def _parsed(raw: bytes, length: int | None) -> SafetensorsHeader:
         dtype_elements=dtype_elements,
         parameters=sum(dtype_elements.values()),
     )
+
+
+def _elements_by_dtype(entries: list) -> dict[str, int]:
+    """Element count per dtype, in the order the dtypes first appear.
+
+    A checkpoint has 2,500 tensors: the dtypes and element counts are taken
+    with map() (C loops, no Python step per tensor) and summed once per dtype
+    (most files have one or two). Nothing is type-checked per tensor: a wrong
+    type fails here (a missing key, an unhashable dtype, a shape prod()
+    refuses) or shows in the totals, which the caller checks.
+    """
+    dtypes = list(map(_DTYPE, entries))
+    elements = list(map(math.prod, map(_SHAPE, entries)))
+    kinds = list(dict.fromkeys(dtypes))
+    if len(kinds) == 1:
+        return {kinds[0]: sum(elements)}
+    return {kind: sum(compress(elements, map(kind.__eq__, dtypes))) for kind in kinds}
+
+
+_DTYPE = itemgetter("dtype")
+_SHAPE = itemgetter("shape")
 
 
 def _bad_tensor(document: dict, problem: str) -> str:
