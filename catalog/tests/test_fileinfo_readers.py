@@ -290,3 +290,17 @@ def test_an_unknown_extension_is_format_unknown(tmp_path):
     path.write_bytes(b"data")
     record = file_record_of(str(path))
     assert (record["format"], record["header_error"]) == ("unknown", "")
+
+
+def test_elements_are_totalled_per_dtype_in_the_order_the_dtypes_appear():
+    from catalog.fileinfo.readers.safetensors import parse_header
+
+    header = parse_header(
+        b'{"a": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},'
+        b' "b": {"dtype": "BF16", "shape": [4], "data_offsets": [24, 32]},'
+        b' "c": {"dtype": "F32", "shape": [5], "data_offsets": [32, 52]},'
+        b' "d": {"dtype": "I8", "shape": [], "data_offsets": [52, 53]}}'
+    )
+
+    assert list(header.dtype_elements.items()) == [("F32", 11), ("BF16", 4), ("I8", 1)]
+    assert header.parameters == 16
