@@ -38,7 +38,8 @@ def main() -> None:
     from jobs.progress import JobProgress
     from jobs.services import job_execute, job_submit
     from migration_app.models import PendingModel
-    from migration_app.services.folder_scan import folder_scan, pending_files_hash
+    from migration_app.services.folder_scan import folder_scan
+    from migration_app.services.pending_hashing import pending_files_hash
 
     count, size = (8, 64 * MIB) if args.quick else (32, 256 * MIB)
     total = count * size

@@ -18,8 +18,9 @@ from migration_app.serializers import (
     PromoteRequestSerializer,
     ScanRequestSerializer,
 )
-from migration_app.services.folder_scan import folder_scan, pending_files_hash, scan_roots
+from migration_app.services.folder_scan import folder_scan, scan_roots
 from migration_app.services.legacy_import import legacy_db_check, legacy_db_import
+from migration_app.services.pending_hashing import pending_files_hash
 from migration_app.services.promotion import pending_models_promote, promotion_body
 from migration_app.services.sidecar_import import catalog_sidecars_import
 

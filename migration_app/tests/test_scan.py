@@ -10,7 +10,8 @@ import pytest
 from catalog.models import FileHash
 from config.api import InvalidInput, NotConfigured
 from migration_app.models import PendingModel
-from migration_app.services.folder_scan import folder_scan, pending_files_hash
+from migration_app.services.folder_scan import folder_scan
+from migration_app.services.pending_hashing import pending_files_hash
 from migration_app.tests.conftest import sha256_of
 
 pytestmark = pytest.mark.django_db

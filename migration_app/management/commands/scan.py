@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from config.api import ServiceError
 from config.progress import TqdmProgress, size_text
 from jobs.commands import BACKGROUND_HELP, submit_from_command
-from migration_app.services.folder_scan import HashResult, folder_scan, pending_files_hash
+from migration_app.services.folder_scan import folder_scan
+from migration_app.services.pending_hashing import HashResult, pending_files_hash
 
 
 class Command(BaseCommand):
