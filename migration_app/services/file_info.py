@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from itertools import filterfalse
 from typing import Any, TypeVar
 
+import orjson
 from django.conf import settings
 from django.db import connection, transaction
 
@@ -109,14 +110,34 @@ def pending_unchanged_drop(found: Sequence[Found]) -> list[Found]:
     """
     if len(found) <= BATCH or len(found) * 4 < PendingModel.objects.count():
         return list(found)
-    table = connection.ops.quote_name(PendingModel._meta.db_table)
-    with collector_paused(), connection.cursor() as cursor:
-        # mtime 0: never recorded, so never unchanged (its header is read again).
-        cursor.execute(f"SELECT path, type, size_bytes, mtime_ns FROM {table} WHERE mtime_ns <> 0")
-        stored = set(cursor.fetchall())
+    with collector_paused():
+        stored = _pending_stats()
         if stored.issuperset(found):
             return []
         return list(filterfalse(stored.__contains__, found))
+
+
+def _pending_stats() -> set[tuple[str, str, int, int]]:
+    """(path, type, size, mtime_ns) of every pending row with a recorded mtime.
+
+    mtime 0 was never recorded, so such a file is never unchanged (its header
+    is read again).
+    """
+    table = connection.ops.quote_name(PendingModel._meta.db_table)
+    where = "WHERE mtime_ns <> 0"
+    with connection.cursor() as cursor:
+        if connection.vendor != "sqlite":
+            cursor.execute(f"SELECT path, type, size_bytes, mtime_ns FROM {table} {where}")
+            return set(cursor.fetchall())
+        # SQLite's driver spends about 1 µs on each row it hands over, a third
+        # of a 100,000-file comparison: one row of four JSON arrays, parsed in
+        # C, costs less than half (docs/PERFORMANCE.md). The four aggregates
+        # see the rows in the same order.
+        cursor.execute(
+            "SELECT json_group_array(path), json_group_array(type), "
+            f"json_group_array(size_bytes), json_group_array(mtime_ns) FROM {table} {where}"
+        )
+        return set(zip(*map(orjson.loads, cursor.fetchone())))
 
 
 def pending_changed(

@@ -146,6 +146,9 @@ def found_files_stage(
     """
     if result is None:
         result = ScanResult(scanned=len(found))
+    if not found:  # a re-scan of unchanged files: no query, no write lock
+        result.skipped = result.scanned
+        return result
     result.relinked = len(found_files_relink(found))
     # Headers and sidecars are read outside the transaction: reading thousands
     # of files must not hold the database's write lock. A file another scan

