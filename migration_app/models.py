@@ -32,6 +32,13 @@ class PendingModel(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name = "pending model"
+        indexes = [
+            # A re-scan compares the walk with every row's (path, type, size,
+            # mtime): read from this index alone, not from the wide rows.
+            models.Index(
+                fields=["path", "type", "size_bytes", "mtime_ns"], name="pending_stat_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

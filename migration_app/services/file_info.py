@@ -137,7 +137,7 @@ def _pending_stats() -> set[tuple[str, str, int, int]]:
             "SELECT json_group_array(path), json_group_array(type), "
             f"json_group_array(size_bytes), json_group_array(mtime_ns) FROM {table} {where}"
         )
-        return set(zip(*map(orjson.loads, cursor.fetchone())))
+        return set(zip(*map(orjson.loads, cursor.fetchone()), strict=True))
 
 
 def pending_changed(

@@ -3,8 +3,8 @@
 Kept apart from the staging in folder_scan.py: the scan, the re-scan and the
 folder watcher all walk through here. A re-scan of 100,000 unchanged files is
 mostly this walk, so its loop does per file only what a bare ``os.scandir``
-walk with ``stat`` must do, plus the extension test and the hard-link check
-(docs/PERFORMANCE.md).
+walk with ``stat`` must do, plus the extension test (and the hard-link check
+for the rare file with several links; docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
